@@ -8,7 +8,7 @@ VENV=${VENV:-$ROOT/.venv}
 PYTHON=${PYTHON:-python3}
 BUILD=$ROOT/.build
 COLLECTIONS=$BUILD/collections
-APT_PACKAGES="podman buildah skopeo docker-registry openssl busybox-static git"
+APT_PACKAGES="podman buildah skopeo docker-registry openssl busybox-static git shellcheck"
 
 log() { printf 'setup: %s\n' "$*"; }
 
