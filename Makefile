@@ -37,6 +37,8 @@ lint:
 	$(BIN)/black --check --diff --quiet --line-length 120 $(PY_SOURCES)
 	$(BIN)/isort --check-only --diff --profile black --line-length 120 $(PY_SOURCES)
 	$(BIN)/yamllint -s -c .yamllint .
+	$(BIN)/antsibull-changelog lint
+	$(BIN)/ansible-lint -q playbooks inventories $(wildcard roles/*)
 
 sanity:
 	@tree=$$(bash tools/test-tree.sh) && cd $$tree && \
