@@ -19,6 +19,11 @@ def main():
         "localaws_registry_host": env["LOCALAWS_REGISTRY_HOST"],
         "localaws_ca_file": env["LOCALAWS_CA_FILE"],
     }
+    # The second emulated account, for cross-account targets (cross-account grants, logins).
+    if len(env.get("registries", [])) > 1:
+        second = env["registries"][1]
+        values["localaws_second_account_id"] = second["account"]
+        values["localaws_second_registry_host"] = second["host"]
     lines = ["[default]"] + ["%s = %s" % item for item in values.items()]
     sys.stdout.write("\n".join(lines) + "\n")
 

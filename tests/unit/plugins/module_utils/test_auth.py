@@ -1,0 +1,742 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the dockyard.ecr project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""module_utils/auth.py: token expiry, auth files (merge, atomic write, locking), reuse decisions."""
+
+import base64
+import datetime
+import json
+import multiprocessing
+import os
+import stat
+
+import pytest
+
+pytest.importorskip("botocore")
+
+from ansible_collections.dockyard.ecr.plugins.module_utils import auth  # noqa: E402
+
+NOW = 1_800_000_000  # 2027-01-15T08:00:00Z
+ACCOUNT = "123456789012"
+OTHER = "111111111111"
+HOST = f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com"
+HOST_EU = f"{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com"
+HOST_OTHER = f"{OTHER}.dkr.ecr.us-east-1.amazonaws.com"
+
+
+def ecr_password(expiration, **extra):
+    """A password shaped like real ECR's: base64 of a JSON document carrying ``expiration``."""
+    document = {"payload": "cGF5bG9hZA==", "datakey": "ZGF0YWtleQ==", "version": "2", "type": "DATA_KEY"}
+    document.update(extra)
+    if expiration is not None:
+        document["expiration"] = expiration
+    return base64.b64encode(json.dumps(document, separators=(",", ":")).encode()).decode()
+
+
+def token(password, username="AWS"):
+    return base64.b64encode(f"{username}:{password}".encode()).decode()
+
+
+MOTO_TOKEN = token(f"{ACCOUNT}-auth-token")  # what moto answers, with expiresAt in 2015
+
+
+class FakeECR:
+    """GetAuthorizationToken with a token per call; counts calls."""
+
+    def __init__(self, region, calls, expires_at=None, password=None):
+        self.region = region
+        self.calls = calls
+        self.expires_at = expires_at
+        self.password = password
+
+    def get_authorization_token(self, **kwargs):
+        self.calls.append((self.region, kwargs))
+        password = self.password or f"secret-{self.region}-{len(self.calls)}-xxxxxxxx"
+        expires_at = self.expires_at or datetime.datetime.fromtimestamp(NOW + 12 * 3600, tz=datetime.timezone.utc)
+        return {
+            "authorizationData": [
+                {
+                    "authorizationToken": token(password),
+                    "expiresAt": expires_at,
+                    "proxyEndpoint": f"https://{ACCOUNT}.dkr.ecr.{self.region}.amazonaws.com",
+                }
+            ]
+        }
+
+
+def factory(calls, **kwargs):
+    return lambda region: FakeECR(region, calls, **kwargs)
+
+
+def refuse(region):
+    raise AssertionError(f"no ECR client should be made (asked for {region})")
+
+
+@pytest.fixture
+def files(tmp_path):
+    return [
+        auth.AuthFile("docker", str(tmp_path / "docker" / "config.json")),
+        auth.AuthFile("podman", str(tmp_path / "containers" / "auth.json")),
+    ]
+
+
+def registries(*items):
+    return [auth.Registry(*item) for item in items]
+
+
+def read(path):
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def write(path, document):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(document, handle)
+
+
+# ---------------------------------------------------------------------------------------------
+# Durations
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value, seconds",
+    [(0, 0), (3600, 3600), ("3600", 3600), ("1h", 3600), ("30m", 1800), ("1h30m", 5400), ("90s", 90), ("1d", 86400)],
+)
+def test_parse_duration(value, seconds):
+    assert auth.parse_duration(value) == seconds
+
+
+@pytest.mark.parametrize("value", [-1, "-1h", "1x", "", "h", "1h1h", True, None, 1.5, "1.5h"])
+def test_parse_duration_rejects(value):
+    with pytest.raises(auth.AuthError, match=r"^min_validity: .* is not a duration"):
+        auth.parse_duration(value)
+
+
+def test_min_validity_below_token_lifetime():
+    assert auth.validate_min_validity("11h59m") == 43140
+    with pytest.raises(auth.AuthError, match="an ECR token is valid for 12 hours"):
+        auth.validate_min_validity("12h")
+
+
+# ---------------------------------------------------------------------------------------------
+# Tokens and expiry
+# ---------------------------------------------------------------------------------------------
+
+
+def test_real_ecr_token_expiry():
+    password = ecr_password(1757147299)
+    assert auth.password_expiry(password) == 1757147299
+    assert auth.auth_expiry(token(password)) == 1757147299
+    assert auth.decode_authorization_token(token(password)) == ("AWS", password)
+
+
+@pytest.mark.parametrize(
+    "password, expected",
+    [
+        (ecr_password(1757147299000), 1757147299),  # milliseconds
+        (ecr_password("1757147299"), 1757147299),  # a string of digits
+        (ecr_password(1757147299).rstrip("="), 1757147299),  # padding dropped
+        (base64.urlsafe_b64encode(b'{"expiration": 1757147299, "x": "\xff\xfe"}').decode(), None),  # not UTF-8 JSON
+        (base64.urlsafe_b64encode(b'{"expiration": 1757147299, "k": "??>>"}').decode(), 1757147299),  # URL-safe
+        (ecr_password(None), None),  # no expiration
+        (ecr_password("soon"), None),
+        (ecr_password(True), None),
+        (ecr_password(-5), None),
+        (base64.b64encode(b"[1, 2]").decode(), None),  # JSON, not an object
+        (f"{ACCOUNT}-auth-token", None),  # moto's
+        ("not base64 at all!", None),
+        ("", None),
+    ],
+)
+def test_password_expiry_shapes(password, expected):
+    assert auth.password_expiry(password) == expected
+
+
+@pytest.mark.parametrize(
+    "value", ["%%%", base64.b64encode(b"no-colon").decode(), base64.b64encode(b":pw").decode(), ""]
+)
+def test_malformed_authorization_token(value):
+    with pytest.raises(auth.AuthError) as raised:
+        auth.decode_authorization_token(value)
+    assert value not in str(raised.value) or not value
+
+
+def test_moto_token():
+    assert auth.decode_authorization_token(MOTO_TOKEN) == ("AWS", f"{ACCOUNT}-auth-token")
+    assert auth.auth_expiry(MOTO_TOKEN) is None
+
+
+def test_fresh_token_expiry():
+    future = datetime.datetime.fromtimestamp(NOW + 3600, tz=datetime.timezone.utc)
+    assert auth.fresh_token_expiry(future, NOW) == (NOW + 3600, "response")
+    naive_future = datetime.datetime(2027, 1, 15, 9, 0, 0)  # read as UTC
+    assert auth.fresh_token_expiry(naive_future, NOW) == (NOW + 3600, "response")
+    moto = datetime.datetime(2015, 1, 1, tzinfo=datetime.timezone.utc)
+    assert auth.fresh_token_expiry(moto, NOW) == (NOW + 12 * 3600, "assumed")
+    assert auth.fresh_token_expiry(None, NOW) == (NOW + 12 * 3600, "assumed")
+
+
+def test_iso8601():
+    assert auth.iso8601(NOW) == "2027-01-15T08:00:00Z"
+    assert auth.iso8601(None) is None
+
+
+# ---------------------------------------------------------------------------------------------
+# Registries
+# ---------------------------------------------------------------------------------------------
+
+
+def test_default_registry_is_the_callers_in_the_module_region():
+    specs = auth.validate_registries(None, None, "eu-west-1")
+    assert specs == [auth.Registry(None, "eu-west-1", None)]
+    calls = []
+    resolved = auth.resolve_registries(specs, lambda region: calls.append(region) or ACCOUNT)
+    assert resolved == [auth.Registry(ACCOUNT, "eu-west-1", HOST_EU)]
+    assert calls == ["eu-west-1"]
+
+
+def test_registries_resolution():
+    specs = auth.validate_registries(
+        [
+            {"registry_id": ACCOUNT},
+            {"registry_id": ACCOUNT, "region": "eu-west-1"},
+            {"registry_id": ACCOUNT},  # duplicate, merged
+            {"region": "cn-north-1"},
+            {"registry_id": OTHER, "host": "https://127.0.0.1:45544/"},
+        ],
+        None,
+        "us-east-1",
+    )
+    calls = []
+    resolved = auth.resolve_registries(specs, lambda region: calls.append(region) or OTHER)
+    assert resolved == [
+        auth.Registry(ACCOUNT, "us-east-1", HOST),
+        auth.Registry(ACCOUNT, "eu-west-1", HOST_EU),
+        auth.Registry(OTHER, "cn-north-1", f"{OTHER}.dkr.ecr.cn-north-1.amazonaws.com.cn"),
+        auth.Registry(OTHER, "us-east-1", "127.0.0.1:45544"),
+    ]
+    assert calls == ["cn-north-1"]  # asked once, in the region of the first registry needing it
+
+
+def test_no_caller_lookup_when_every_account_is_given():
+    specs = auth.validate_registries(None, [ACCOUNT, OTHER], "us-east-1")
+    resolved = auth.resolve_registries(specs, refuse)
+    assert [r.host for r in resolved] == [HOST, HOST_OTHER]
+
+
+@pytest.mark.parametrize(
+    "registries_, registry_ids, region, message",
+    [
+        (
+            [{"registry_id": "12345"}],
+            None,
+            "us-east-1",
+            r"^registries\[0\]\.registry_id: '12345' is not an AWS account ID",
+        ),
+        (None, [ACCOUNT, "abc"], "us-east-1", r"^registry_ids\[1\]: 'abc' is not an AWS account ID"),
+        ([{"registry_id": ACCOUNT}], [ACCOUNT], "us-east-1", "^registries and registry_ids are alternatives"),
+        ([{"registry_id": ACCOUNT}], None, None, r"^registries\[0\]\.region: no region"),
+        ([{"region": "Europe"}], None, "us-east-1", r"^registries\[0\]\.region: 'Europe' is not an AWS region"),
+        (None, None, "useast1", r"^region: 'useast1' is not an AWS region"),
+        ([{"host": "host/with/path"}], None, "us-east-1", r"^registries\[0\]\.host: 'host/with/path' is not a host"),
+    ],
+)
+def test_registries_validation(registries_, registry_ids, region, message):
+    with pytest.raises(auth.AuthError, match=message):
+        auth.validate_registries(registries_, registry_ids, region)
+
+
+def test_one_host_for_two_registries_is_refused():
+    specs = auth.validate_registries(
+        [{"registry_id": ACCOUNT, "host": "h:1"}, {"registry_id": OTHER, "host": "h:1"}], None, "us-east-1"
+    )
+    with pytest.raises(auth.AuthError, match=r"registries\[1\]: host h:1 is already used for account 123456789012"):
+        auth.resolve_registries(specs, refuse)
+
+
+# ---------------------------------------------------------------------------------------------
+# File locations
+# ---------------------------------------------------------------------------------------------
+
+
+def test_default_locations():
+    assert auth.default_docker_config({"HOME": "/home/u"}) == "/home/u/.docker/config.json"
+    assert auth.default_docker_config({"HOME": "/home/u", "DOCKER_CONFIG": "/etc/d"}) == "/etc/d/config.json"
+    env = {"HOME": "/home/u"}
+    assert auth.default_podman_auth_file(env, uid=1000, platform="linux") == "/run/containers/1000/auth.json"
+    env["XDG_RUNTIME_DIR"] = "/run/user/1000"
+    assert auth.default_podman_auth_file(env, uid=1000, platform="linux") == "/run/user/1000/containers/auth.json"
+    assert auth.default_podman_auth_file(env, platform="darwin") == "/home/u/.config/containers/auth.json"
+    env["REGISTRY_AUTH_FILE"] = "/srv/auth.json"
+    assert auth.default_podman_auth_file(env, uid=1000, platform="linux") == "/srv/auth.json"
+
+
+def test_resolve_auth_files(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("REGISTRY_AUTH_FILE", str(tmp_path / "podman.json"))
+    monkeypatch.delenv("DOCKER_CONFIG", raising=False)
+    assert auth.resolve_auth_files(["podman", "docker"]) == [
+        auth.AuthFile("docker", str(tmp_path / ".docker" / "config.json")),
+        auth.AuthFile("podman", str(tmp_path / "podman.json")),
+    ]
+    # docker_config may be the directory; the same file named twice is written once (as docker's).
+    (tmp_path / "d").mkdir()
+    same = str(tmp_path / "d" / "config.json")
+    assert auth.resolve_auth_files(["docker", "podman"], str(tmp_path / "d"), same) == [auth.AuthFile("docker", same)]
+    # A symlinked auth file is written through the link.
+    os.symlink(str(tmp_path / "podman.json"), str(tmp_path / "link.json"))
+    assert auth.resolve_auth_files(["podman"], None, str(tmp_path / "link.json")) == [
+        auth.AuthFile("podman", str(tmp_path / "podman.json"))
+    ]
+
+
+def test_resolve_auth_files_refuses_a_path_for_a_kind_not_asked_for():
+    with pytest.raises(auth.AuthError, match="^docker_config is set but auth_files does not include docker"):
+        auth.resolve_auth_files(["podman"], "/tmp/x.json", None)
+    with pytest.raises(auth.AuthError, match="^auth_files: name at least one"):
+        auth.resolve_auth_files([])
+
+
+# ---------------------------------------------------------------------------------------------
+# Merge: only our entries change
+# ---------------------------------------------------------------------------------------------
+
+FOREIGN = {
+    "auths": {
+        "registry.example.com": {"auth": "Zm9vOmJhcg==", "email": "me@example.com"},
+        HOST: {"auth": "b2xkOnRva2Vu", "email": "kept@example.com", "identitytoken": "stale"},
+    },
+    "credsStore": "desktop",
+    "credHelpers": {"gcr.io": "gcloud", HOST_OTHER: "ecr-login"},
+    "psFormat": "table {{.ID}}",
+    "proxies": {"default": {"httpProxy": "http://proxy:3128"}},
+    "unknown": [1, 2.5, None, True, "ü"],
+}
+
+
+def test_set_token_keeps_foreign_entries():
+    document = json.loads(json.dumps(FOREIGN))
+    cache = auth._empty_cache("/x")
+    auth.set_token(document, cache, HOST, MOTO_TOKEN, NOW + 60, "assumed")
+    auth.set_token(document, cache, HOST_OTHER, MOTO_TOKEN, NOW + 60, "assumed")
+    expected = json.loads(json.dumps(FOREIGN))
+    expected["auths"][HOST] = {"auth": MOTO_TOKEN, "email": "kept@example.com"}  # identitytoken dropped
+    expected["auths"][HOST_OTHER] = {"auth": MOTO_TOKEN}
+    expected["credHelpers"] = {"gcr.io": "gcloud"}  # our ecr-login entry gave way to the token
+    assert document == expected
+    assert list(document) == list(FOREIGN)  # key order kept
+    assert list(document["auths"][HOST]) == ["auth", "email"]
+    assert cache["registries"][HOST] == {
+        "expires_at": NOW + 60,
+        "expires": auth.iso8601(NOW + 60),
+        "expiry_source": "assumed",
+        "auth_sha256": auth.fingerprint(MOTO_TOKEN),
+    }
+    assert MOTO_TOKEN not in json.dumps(cache)
+
+
+def test_set_helper_and_remove_login_keep_foreign_entries():
+    document = json.loads(json.dumps(FOREIGN))
+    cache = auth._empty_cache("/x")
+    auth.set_helper(document, cache, HOST)
+    assert document["credHelpers"] == {"gcr.io": "gcloud", HOST_OTHER: "ecr-login", HOST: "ecr-login"}
+    assert HOST not in document["auths"]
+    auth.remove_login(document, cache, HOST)
+    auth.remove_login(document, cache, HOST_OTHER)
+    auth.remove_login(document, cache, "gcr.io")  # another helper than ecr-login: kept
+    expected = json.loads(json.dumps(FOREIGN))
+    del expected["auths"][HOST]
+    expected["credHelpers"] = {"gcr.io": "gcloud"}
+    assert document == expected
+
+
+def test_remove_last_helper_drops_the_empty_section():
+    document = {"auths": {}, "credHelpers": {HOST: "ecr-login"}}
+    auth.remove_login(document, auth._empty_cache("/x"), HOST)
+    assert document == {"auths": {}}
+
+
+def test_stored_login_prefers_the_cache_and_detects_a_rewritten_entry():
+    real = token(ecr_password(NOW + 100))
+    document = {"auths": {HOST: {"auth": real}, HOST_OTHER: {"auth": MOTO_TOKEN}}, "credHelpers": {HOST: "x"}}
+    cache = auth._empty_cache("/x")
+    assert auth.stored_login(document, cache, HOST) == {
+        "auth": real,
+        "expires_at": NOW + 100,
+        "expiry_source": "token",
+        "helper": "x",
+    }
+    assert auth.stored_login(document, cache, HOST_OTHER)["expires_at"] is None  # moto's: unknown
+    auth.set_token({}, cache, HOST, real, NOW + 500, "response")
+    assert auth.stored_login(document, cache, HOST)["expires_at"] == NOW + 500
+    document["auths"][HOST]["auth"] = token(ecr_password(NOW + 200))  # someone else logged in
+    assert auth.stored_login(document, cache, HOST)["expires_at"] == NOW + 200
+    assert auth.stored_login({}, cache, HOST)["auth"] is None
+    assert auth.stored_login({"auths": "junk"}, cache, HOST)["auth"] is None
+
+
+# ---------------------------------------------------------------------------------------------
+# Files: atomic write, modes, errors
+# ---------------------------------------------------------------------------------------------
+
+
+def mode(path):
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_update_creates_file_and_parents_private(tmp_path):
+    path = str(tmp_path / "a" / "b" / "config.json")
+    old_umask = os.umask(0o022)
+    try:
+        changed, before, after = auth.update_auth_file(
+            path, lambda d, c: auth.set_token(d, c, HOST, MOTO_TOKEN, NOW, "assumed")
+        )
+    finally:
+        os.umask(old_umask)
+    assert (changed, before) == (True, None)
+    assert read(path) == after == {"auths": {HOST: {"auth": MOTO_TOKEN}}}
+    assert mode(path) == 0o600
+    assert mode(auth.cache_path(path)) == 0o600
+    assert mode(auth.lock_path(path)) == 0o600
+    assert mode(str(tmp_path / "a")) == 0o700
+    assert mode(str(tmp_path / "a" / "b")) == 0o700
+    assert sorted(os.listdir(tmp_path / "a" / "b")) == sorted(
+        ["config.json", "config.json.lock", "config.json.dockyard-ecr.json"]
+    )  # no temporary file left
+    with open(path, encoding="utf-8") as handle:
+        assert handle.read().startswith('{\n\t"auths"')  # tab-indented like docker/podman login
+
+
+def test_update_replaces_atomically_and_tightens_mode(tmp_path):
+    path = str(tmp_path / "config.json")
+    write(path, FOREIGN)
+    os.chmod(path, 0o644)
+    inode = os.stat(path).st_ino
+    auth.update_auth_file(path, lambda d, c: auth.set_token(d, c, HOST_EU, MOTO_TOKEN, NOW, "assumed"))
+    assert os.stat(path).st_ino != inode  # a new file renamed into place, never rewritten in place
+    assert mode(path) == 0o600
+    document = read(path)
+    assert document["auths"][HOST_EU] == {"auth": MOTO_TOKEN}
+    del document["auths"][HOST_EU]
+    assert document == FOREIGN
+
+
+def test_update_without_change_writes_nothing(tmp_path):
+    path = str(tmp_path / "config.json")
+    write(path, FOREIGN)
+    before_stat = os.stat(path)
+    changed = auth.update_auth_file(path, lambda d, c: auth.remove_login(d, c, "absent.example.com"))[0]
+    assert changed is False
+    assert os.stat(path).st_ino == before_stat.st_ino
+    assert not os.path.exists(auth.cache_path(path))
+
+
+def test_check_mode_writes_nothing(tmp_path):
+    path = str(tmp_path / "new" / "config.json")
+    changed, before, after = auth.update_auth_file(
+        path, lambda d, c: auth.set_token(d, c, HOST, MOTO_TOKEN, NOW, "assumed"), check_mode=True
+    )
+    assert (changed, before, after) == (True, None, {"auths": {HOST: {"auth": MOTO_TOKEN}}})
+    assert not os.path.exists(tmp_path / "new")  # no file, no lock, no directory
+
+
+def test_write_failure_leaves_the_old_file(tmp_path, monkeypatch):
+    path = str(tmp_path / "config.json")
+    write(path, FOREIGN)
+
+    def boom(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(auth.os, "replace", boom)
+    with pytest.raises(OSError):
+        auth.update_auth_file(path, lambda d, c: auth.set_token(d, c, HOST, MOTO_TOKEN, NOW, "assumed"))
+    assert read(path) == FOREIGN
+    assert sorted(os.listdir(tmp_path)) == ["config.json", "config.json.lock"]
+
+
+@pytest.mark.parametrize("content", ['{"auths": {"h": {"auth": "c2VjcmV0OnB3"}', "[]", "\xff"])
+def test_invalid_auth_file_is_reported_without_its_content(tmp_path, content):
+    path = tmp_path / "config.json"
+    path.write_bytes(content.encode("latin-1"))
+    with pytest.raises(auth.AuthError) as raised:
+        auth.read_json_object(str(path))
+    assert str(path) in str(raised.value)
+    assert "c2VjcmV0" not in str(raised.value)
+
+
+def test_empty_file_counts_as_empty_object(tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text("  \n")
+    assert auth.read_json_object(str(path)) == {}
+
+
+def test_unreadable_cache_counts_as_empty(tmp_path):
+    path = str(tmp_path / "config.json")
+    with open(auth.cache_path(path), "w", encoding="utf-8") as handle:
+        handle.write("{broken")
+    assert auth.read_cache(path) == auth._empty_cache(path)
+
+
+# ---------------------------------------------------------------------------------------------
+# Concurrent writers
+# ---------------------------------------------------------------------------------------------
+
+WORKERS, ROUNDS = 8, 15
+
+
+def _writer(path, worker):
+    for round_ in range(ROUNDS):
+        host = f"w{worker}-r{round_}.example.com"
+        auth.update_auth_file(path, lambda d, c, host=host: auth.set_token(d, c, host, MOTO_TOKEN, NOW, "assumed"))
+
+
+def test_concurrent_writers_lose_no_entry(tmp_path):
+    path = str(tmp_path / "config.json")
+    write(path, FOREIGN)
+    context = multiprocessing.get_context("fork")
+    processes = [context.Process(target=_writer, args=(path, worker)) for worker in range(WORKERS)]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(30)
+    assert [p.exitcode for p in processes] == [0] * WORKERS
+    document = read(path)
+    hosts = {f"w{w}-r{r}.example.com" for w in range(WORKERS) for r in range(ROUNDS)}
+    assert hosts <= set(document["auths"])
+    assert set(auth.read_cache(path)["registries"]) == hosts
+    for host in hosts:
+        del document["auths"][host]
+    assert document == FOREIGN
+    assert sorted(os.listdir(tmp_path)) == ["config.json", "config.json.dockyard-ecr.json", "config.json.lock"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Login: reuse decisions, one call per region, check mode, secrets
+# ---------------------------------------------------------------------------------------------
+
+
+def run_login(regs, files_, client=refuse, **kwargs):
+    kwargs.setdefault("now", NOW)
+    kwargs.setdefault("which", lambda name: "/usr/bin/" + name)
+    return auth.login(regs, files_, client, **kwargs)
+
+
+def test_first_login_fetches_second_reuses_without_a_call(files):
+    regs = registries((ACCOUNT, "us-east-1", HOST))
+    calls, secrets = [], set()
+    first = run_login(regs, files, factory(calls), on_secret=secrets.add)
+    assert calls == [("us-east-1", {"aws_retry": True})]  # no registryIds
+    assert first["changed"] is True
+    assert first["registries"] == [
+        {
+            "registry_id": ACCOUNT,
+            "region": "us-east-1",
+            "host": HOST,
+            "username": "AWS",
+            "expires_at": auth.iso8601(NOW + 12 * 3600),
+            "reused": False,
+            "credential_helper": False,
+            "changed": True,
+        }
+    ]
+    for f in files:
+        assert read(f.path)["auths"][HOST]["auth"] in secrets
+    second = run_login(regs, files, refuse, now=NOW + 3600)
+    assert second["changed"] is False
+    assert second["registries"][0]["reused"] is True
+    assert second["registries"][0]["expires_at"] == auth.iso8601(NOW + 12 * 3600)
+    assert second["diff"]["before"] == second["diff"]["after"]
+
+
+def test_token_close_to_expiry_is_replaced(files):
+    regs = registries((ACCOUNT, "us-east-1", HOST))
+    calls = []
+    run_login(regs, files, factory(calls))
+    # 11h30m later, 30 minutes are left: less than the default hour.
+    third = run_login(regs, files, factory(calls), now=NOW + 11 * 3600 + 1800)
+    assert len(calls) == 2 and third["changed"] is True and third["registries"][0]["reused"] is False
+    # With min_validity 0, a token that has not expired is kept (the fake's expire at NOW + 12h).
+    assert run_login(regs, files, refuse, now=NOW + 11 * 3600 + 2700, min_validity=0)["changed"] is False
+
+
+def test_moto_expiry_is_assumed_twelve_hours_and_recorded(files):
+    regs = registries((ACCOUNT, "us-east-1", "127.0.0.1:45543"))
+    moto_2015 = datetime.datetime(2015, 1, 1, tzinfo=datetime.timezone.utc)
+    calls = []
+    result = run_login(regs, files, factory(calls, expires_at=moto_2015, password=f"{ACCOUNT}-auth-token"))
+    assert result["registries"][0]["expires_at"] == auth.iso8601(NOW + 12 * 3600)
+    entry = auth.read_cache(files[0].path)["registries"]["127.0.0.1:45543"]
+    assert entry["expiry_source"] == "assumed"
+    assert run_login(regs, files, refuse)["changed"] is False
+
+
+def test_one_call_per_region(files):
+    regs = registries((ACCOUNT, "us-east-1", HOST), (OTHER, "us-east-1", HOST_OTHER), (ACCOUNT, "eu-west-1", HOST_EU))
+    calls = []
+    result = run_login(regs, files, factory(calls))
+    assert sorted(call[0] for call in calls) == ["eu-west-1", "us-east-1"]
+    document = read(files[1].path)
+    assert document["auths"][HOST] == document["auths"][HOST_OTHER] != document["auths"][HOST_EU]
+    assert [r["reused"] for r in result["registries"]] == [False, False, False]
+
+
+def test_real_ecr_token_reused_from_its_embedded_expiry(files):
+    """A login written by `docker login` (no cache entry) is reused while its token says it is valid."""
+    for f in files:
+        write(f.path, {"auths": {HOST: {"auth": token(ecr_password(NOW + 5 * 3600))}}})
+    result = run_login(registries((ACCOUNT, "us-east-1", HOST)), files, refuse)
+    assert result["changed"] is False
+    assert result["registries"][0]["expires_at"] == auth.iso8601(NOW + 5 * 3600)
+    assert not os.path.exists(auth.cache_path(files[0].path))
+
+
+def test_unknown_expiry_is_replaced(files):
+    for f in files:
+        write(f.path, {"auths": {HOST: {"auth": MOTO_TOKEN}}})  # moto's, written by someone else: no expiry
+    calls = []
+    assert run_login(registries((ACCOUNT, "us-east-1", HOST)), files, factory(calls))["changed"] is True
+    assert len(calls) == 1
+
+
+def test_valid_token_in_one_file_is_copied_to_the_other_without_a_call(files):
+    regs = registries((ACCOUNT, "us-east-1", HOST))
+    run_login(regs, files[:1], factory([]))
+    result = run_login(regs, files, refuse)
+    assert result["changed"] is True
+    assert result["registries"][0]["reused"] is True
+    assert read(files[0].path) == read(files[1].path)
+    assert auth.read_cache(files[1].path)["registries"][HOST]["expires_at"] == NOW + 12 * 3600
+
+
+def test_same_token_without_expiry_record_is_no_change(files):
+    """A file holding the reused token but no expiry record (copied by hand) only gets the record."""
+    regs = registries((ACCOUNT, "us-east-1", HOST))
+    run_login(regs, files[:1], factory([]))
+    write(files[1].path, read(files[0].path))
+    result = run_login(regs, files, refuse)
+    assert result["changed"] is False
+    assert result["registries"][0]["changed"] is False and result["registries"][0]["reused"] is True
+    assert auth.read_cache(files[1].path)["registries"][HOST]["expires_at"] == NOW + 12 * 3600
+
+
+def test_check_mode_makes_no_call_and_writes_nothing(files):
+    regs = registries((ACCOUNT, "us-east-1", HOST))
+    result = run_login(regs, files, refuse, check_mode=True)
+    assert result["changed"] is True
+    assert result["registries"][0]["expires_at"] is None and result["registries"][0]["reused"] is False
+    assert result["diff"] == {
+        "before": {files[0].path: {}, files[1].path: {}},
+        "after": {
+            files[0].path: {HOST: {"token": True, "expires_at": None}},
+            files[1].path: {HOST: {"token": True, "expires_at": None}},
+        },
+    }
+    assert not any(os.path.exists(os.path.dirname(f.path)) for f in files)
+    real = run_login(regs, files, factory([]))
+    assert real["changed"] is True
+    assert run_login(regs, files, refuse, check_mode=True)["changed"] is False
+
+
+def test_our_helper_entry_gives_way_to_a_token(files):
+    regs = registries((ACCOUNT, "us-east-1", HOST))
+    run_login(regs, files, factory([]))
+    for f in files:
+        document = read(f.path)
+        document["credHelpers"] = {HOST: "ecr-login"}
+        write(f.path, document)
+    result = run_login(regs, files, refuse)  # the token is still valid: reused, the helper entry removed
+    assert result["changed"] is True and result["registries"][0]["reused"] is True
+    assert "credHelpers" not in read(files[0].path)
+
+
+def test_credential_helper_mode(files):
+    regs = registries((ACCOUNT, "us-east-1", HOST))
+    run_login(regs, files, factory([]))  # a token first: the helper replaces it
+    for f in files:
+        document = read(f.path)
+        document["auths"]["registry.example.com"] = {"auth": "Zm9vOmJhcg=="}
+        write(f.path, document)
+    result = run_login(regs, files, refuse, credential_helper=True, which=lambda name: None)
+    assert result["changed"] is True
+    assert result["registries"][0]["credential_helper"] is True
+    assert result["registries"][0]["expires_at"] is None
+    assert read(files[0].path) == {
+        "auths": {"registry.example.com": {"auth": "Zm9vOmJhcg=="}},
+        "credHelpers": {HOST: "ecr-login"},
+    }
+    assert HOST not in auth.read_cache(files[0].path)["registries"]
+    assert any("docker-credential-ecr-login is not on PATH" in w for w in result["warnings"])
+    again = run_login(regs, files, refuse, credential_helper=True)
+    assert again["changed"] is False and again["registries"][0]["reused"] is True and again["warnings"] == []
+
+
+def test_warnings_for_settings_that_hide_the_token(files):
+    write(files[0].path, {"auths": {}, "credsStore": "desktop", "credHelpers": {HOST: "pass"}})
+    write(files[1].path, {"auths": {}, "credsStore": "desktop"})  # podman ignores credsStore
+    result = run_login(registries((ACCOUNT, "us-east-1", HOST)), files, factory([]))
+    assert len(result["warnings"]) == 2
+    assert "sets credsStore 'desktop'" in result["warnings"][0] and files[0].path in result["warnings"][0]
+    assert f"credHelpers sends {HOST} to docker-credential-pass" in result["warnings"][1]
+    assert read(files[0].path)["credHelpers"] == {HOST: "pass"}  # another helper is never removed
+
+
+def test_no_secret_in_results_diff_or_warnings(files):
+    regs = registries((ACCOUNT, "us-east-1", HOST), (OTHER, "eu-west-1", HOST_EU))
+    secrets = set()
+    outputs = [run_login(regs, files, factory([]), on_secret=secrets.add)]
+    outputs.append(run_login(regs, files, refuse, on_secret=secrets.add))
+    outputs.append(auth.logout(regs, files))
+    assert len(secrets) == 4  # two tokens, two passwords
+    text = json.dumps(outputs)
+    for secret in secrets:
+        assert secret not in text
+    assert "secret-" not in text  # the fake passwords
+
+
+def test_error_from_ecr_names_the_region(files):
+    botocore = pytest.importorskip("botocore.exceptions")
+
+    class Denied:
+        def get_authorization_token(self, **kwargs):
+            raise botocore.ClientError(
+                {"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "GetAuthorizationToken"
+            )
+
+    with pytest.raises(auth.ECRError, match="^Failed to get an ECR authorization token in us-east-1"):
+        run_login(registries((ACCOUNT, "us-east-1", HOST)), files, lambda region: Denied())
+    assert not os.path.exists(files[0].path)
+
+
+# ---------------------------------------------------------------------------------------------
+# Logout
+# ---------------------------------------------------------------------------------------------
+
+
+def test_logout_removes_only_these_entries(files):
+    regs = registries((ACCOUNT, "us-east-1", HOST), (OTHER, "us-east-1", HOST_OTHER))
+    write(files[0].path, FOREIGN)
+    run_login(regs, files, factory([]))
+    check = auth.logout(regs, files, check_mode=True)
+    assert check["changed"] is True and [r["changed"] for r in check["registries"]] == [True, True]
+    assert HOST in read(files[0].path)["auths"]  # check mode: still there
+    result = auth.logout(regs, files)
+    assert result["changed"] is True
+    expected = json.loads(json.dumps(FOREIGN))
+    del expected["auths"][HOST]
+    expected["credHelpers"] = {"gcr.io": "gcloud"}
+    assert read(files[0].path) == expected
+    assert read(files[1].path) == {"auths": {}}
+    assert not os.path.exists(auth.cache_path(files[1].path))  # no record left
+    again = auth.logout(regs, files)
+    assert again["changed"] is False and [r["changed"] for r in again["registries"]] == [False, False]
+    assert again["diff"]["before"] == again["diff"]["after"] == {files[0].path: {}, files[1].path: {}}
+
+
+def test_logout_of_missing_files_creates_nothing(files):
+    result = auth.logout(registries((ACCOUNT, "us-east-1", HOST)), files)
+    assert result["changed"] is False
+    assert not any(os.path.exists(os.path.dirname(f.path)) for f in files)
