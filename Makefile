@@ -13,8 +13,12 @@ export PYTHONPATH := $(ROOT)/.build/collections
 export BUILDAH_ISOLATION := chroot
 # The emulator for `make test` listens on its own ports and keeps its state under .build, so a
 # `make demo` emulator (default ports, .localaws) can keep running beside it.
-TEST_LOCALAWS := LOCALAWS_HOME=$(ROOT)/.build/localaws-test LOCALAWS_MOTO_PORT=45400 \
-	LOCALAWS_BRIDGE_PORT=45401 LOCALAWS_REGISTRY_PORT=45743 LOCALAWS_ACCOUNTS="123456789012 111111111111"
+TEST_MOTO_PORT ?= 45400
+TEST_BRIDGE_PORT ?= 45401
+TEST_REGISTRY_PORT ?= 45743
+TEST_LOCALAWS := LOCALAWS_HOME=$(ROOT)/.build/localaws-test LOCALAWS_MOTO_PORT=$(TEST_MOTO_PORT) \
+	LOCALAWS_BRIDGE_PORT=$(TEST_BRIDGE_PORT) LOCALAWS_REGISTRY_PORT=$(TEST_REGISTRY_PORT) \
+	LOCALAWS_ACCOUNTS="123456789012 111111111111"
 LOCALAWS := $(PY) $(ROOT)/tools/localaws/localaws
 PY_SOURCES := plugins tests/unit tests/emulator tools
 
