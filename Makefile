@@ -20,21 +20,21 @@ TEST_LOCALAWS := LOCALAWS_HOME=$(ROOT)/.build/localaws-test LOCALAWS_MOTO_PORT=$
 	LOCALAWS_BRIDGE_PORT=$(TEST_BRIDGE_PORT) LOCALAWS_REGISTRY_PORT=$(TEST_REGISTRY_PORT) \
 	LOCALAWS_ACCOUNTS="123456789012 111111111111"
 LOCALAWS := $(PY) $(ROOT)/tools/localaws/localaws
-PY_SOURCES := plugins tests/unit tests/emulator tools
+PY_SOURCES := plugins tests tools
 
-.PHONY: help setup demo test lint sanity units emulator-tests integration build clean
+.PHONY: help setup demo test lint sanity units emulator-tests package-tests integration build clean
 
 help:
 	@echo "make demo   set up, start the local AWS emulator and run the example job against it"
 	@echo "make test   set up and run the whole suite: lint, sanity, unit, emulator, integration"
 	@echo "make setup  only the set-up (venv, collections, apt packages); fast when done already"
-	@echo "make lint | sanity | units | emulator-tests | integration | build"
+	@echo "make lint | sanity | units | emulator-tests | package-tests | integration | build"
 
 setup:
 	@VENV=$(VENV) bash tools/setup.sh
 
 test: setup
-	@$(MAKE) --no-print-directory lint sanity units emulator-tests integration
+	@$(MAKE) --no-print-directory lint sanity units emulator-tests package-tests integration
 	@echo "make test: all tiers passed"
 
 lint:
@@ -53,6 +53,10 @@ units:
 
 emulator-tests:
 	$(BIN)/pytest -q tests/emulator
+
+# The built tarball installs and its modules run (against a moto server of its own).
+package-tests:
+	$(BIN)/pytest -q tests/packaging
 
 # ansible-test integration targets against the emulator. ansible-test reads the emulator's
 # endpoint, keys and registry host from tests/integration/cloud-config-aws.ini in its tree.
