@@ -22,7 +22,7 @@ TEST_LOCALAWS := LOCALAWS_HOME=$(ROOT)/.build/localaws-test LOCALAWS_MOTO_PORT=$
 LOCALAWS := $(PY) $(ROOT)/tools/localaws/localaws
 PY_SOURCES := plugins tests tools
 
-.PHONY: help setup demo test lint sanity units emulator-tests package-tests integration build clean
+.PHONY: help setup demo test lint sanity units emulator-tests package-tests docs-tests runner-tests integration molecule build docs clean
 
 help:
 	@echo "make demo   set up, start the local AWS emulator and run the example job against it"
@@ -34,7 +34,7 @@ setup:
 	@VENV=$(VENV) bash tools/setup.sh
 
 test: setup
-	@$(MAKE) --no-print-directory lint sanity units emulator-tests package-tests integration
+	@$(MAKE) --no-print-directory lint sanity units emulator-tests package-tests docs-tests integration molecule runner-tests
 	@echo "make test: all tiers passed"
 
 lint:
@@ -54,6 +54,18 @@ units:
 emulator-tests:
 	$(BIN)/pytest -q tests/emulator
 
+# Documentation: examples use real options, ansible-doc renders, the reference is current, the EE builds.
+docs-tests:
+	$(BIN)/pytest -q tests/docs
+
+# configure.yml and publish.yml run through ansible-runner the way AWX runs them.
+runner-tests:
+	$(BIN)/pytest -q tests/runner
+
+# Regenerate docs/reference from the modules' and roles' documentation.
+docs:
+	$(PY) tools/docs/reference.py
+
 # The built tarball installs and its modules run (against a moto server of its own).
 package-tests:
 	$(BIN)/pytest -q tests/packaging
@@ -70,7 +82,11 @@ integration:
 demo: setup
 	@$(LOCALAWS) up
 	@set -a && eval "$$($(LOCALAWS) env)" && set +a && \
-		$(BIN)/ansible-playbook -i inventories/local playbooks/demo.yml
+		$(BIN)/ansible-playbook -i inventories/local playbooks/demo.yml -e @examples/hello/publish-vars.yml
+
+# The roles' molecule scenarios (delegated driver; create/destroy start and stop an emulator).
+molecule:
+	PATH="$(BIN):$$PATH" LOCALAWS_HOME=$(ROOT)/.build/localaws-molecule $(BIN)/molecule test -s configure -s remove_consumer
 
 build:
 	@rm -rf .build/dist && mkdir -p .build/dist

@@ -95,6 +95,22 @@ SNAKE_BY_PATH[("selection",)] = "selection"
 SNAKE_BY_PATH[("action",)] = "action"
 SNAKE_FIELDS = tuple(snake for snake, _path in RULE_FIELDS)
 
+# The argument spec of one snake_case rule (what ecr_lifecycle's ``rules`` option declares), for callers
+# that validate rules given inside a larger structure with Ansible's ArgumentSpecValidator.
+RULE_OPTIONS = dict(
+    priority=dict(type="int"),
+    description=dict(type="str"),
+    tag_status=dict(type="str"),
+    tag_prefixes=dict(type="list", elements="str"),
+    tag_patterns=dict(type="list", elements="str"),
+    storage_class=dict(type="str"),
+    count_type=dict(type="str"),
+    count=dict(type="int"),
+    count_unit=dict(type="str"),
+    action=dict(type="str", default="expire"),
+    target_storage_class=dict(type="str"),
+)
+
 # ECR's order of keys, used when writing a document (ECR does not care; people reading it do).
 _RULE_KEYS = ("rulePriority", "description", "selection", "action")
 _SELECTION_KEYS = (
@@ -1276,3 +1292,180 @@ def converge_lifecycle(client, repository, registry_id, desired_doc, check_mode=
     if check_mode:
         return True, current, desired
     return True, current, put_lifecycle_policy(client, repository, registry_id, desired)
+
+
+# ---------------------------------------------------------------------------------------------
+# Deletion safety: a limit on the share of images a new policy may expire
+# ---------------------------------------------------------------------------------------------
+
+MAX_EXPIRE_PERCENT_OFF = 100
+
+
+def validate_max_expire_percent(value, option="max_expire_percent"):
+    """An integer from 0 to 100 (100, the default, turns the check off); LifecycleError otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_EXPIRE_PERCENT_OFF:
+        raise LifecycleError(
+            message=(
+                f"{option}: {value!r} is not a percentage; give an integer from 0 (the policy may expire no image) "
+                f"to {MAX_EXPIRE_PERCENT_OFF} (no limit, the default)"
+            ),
+            option=option,
+        )
+    return value
+
+
+def check_expire_share(preview, max_percent, repository, option="max_expire_percent"):
+    """Raise LifecycleError when ``preview`` (``evaluate()``'s answer) expires more than ``max_percent``% of the images.
+
+    Only expiry counts: a transition to archive storage keeps the image. The message gives the preview's
+    counts, per rule too, and the value that would let the policy through.
+    """
+    if max_percent >= MAX_EXPIRE_PERCENT_OFF:
+        return
+    totals = preview["totals"]
+    images, expired = totals["images"], totals["expired_images"]
+    if not images or expired * 100 <= max_percent * images:
+        return
+    needed = -(-expired * 100 // images)  # the smallest whole percentage that allows it
+    per_rule = ", ".join(
+        f"rule {rule['priority']}: {rule['acted_images']}"
+        for rule in preview["rules"]
+        if rule["action"] == "expire" and rule["acted_images"]
+    )
+    raise LifecycleError(
+        message=(
+            f"{option}: the lifecycle policy would expire {expired} of the {images} images in repository "
+            f"{repository!r} ({expired * 100 / images:.0f}%, {totals['expired_bytes']} bytes; {per_rule}), more "
+            f"than the {max_percent}% {option} allows, so nothing was written. Check the rules (preview=true "
+            f"lists every image and the rule that expires it), or set {option} to {needed} or more"
+        ),
+        option=option,
+    )
+
+
+def guarded_preview(client, repository, registry_id, desired_doc, max_percent, current=_UNREAD):
+    """Enforce ``max_percent`` for writing ``desired_doc``; returns ``(preview or None, current)``.
+
+    The images are read (and the preview computed) only when the limit is on and the policy would
+    change; ``current`` is the policy read on the way, for ``converge_lifecycle(current=...)``. Raises
+    LifecycleError (over the limit), RepositoryNotFoundError or ECRError.
+    """
+    if max_percent >= MAX_EXPIRE_PERCENT_OFF or desired_doc is None:
+        return None, current
+    if current is _UNREAD:
+        current = get_lifecycle_policy(client, repository, registry_id)
+    if not documents_differ(normalize(current), normalize(desired_doc)):
+        return None, current
+    preview = evaluate(desired_doc, describe_all_images(client, repository, registry_id))
+    check_expire_share(preview, max_percent, repository)
+    return preview, current
+
+
+# ---------------------------------------------------------------------------------------------
+# Presets: the common policies in three options
+# ---------------------------------------------------------------------------------------------
+
+# A count no repository reaches (ECR's default quota is 100,000 images per repository): a rule with
+# it selects images without ever expiring one, which shields them from the rules after it.
+PROTECT_COUNT = 999999
+PRESET_OPTIONS = ("keep_last", "expire_untagged_after_days", "keep_tag_prefixes")
+
+
+def _preset_count(value, option, what):
+    """A positive integer from an int or a string of digits; LifecycleError naming ``option`` otherwise."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise LifecycleError(message=f"{option}: give {what} as a positive integer, not {value!r}", option=option)
+    if value < 1:
+        raise LifecycleError(message=f"{option}: must be 1 or more, got {value} ({what})", option=option)
+    return value
+
+
+def presets_to_rules(keep_last=None, expire_untagged_after_days=None, keep_tag_prefixes=None):
+    """The snake_case rules (for ``validate_rules``) that three presets stand for; [] when none is given.
+
+    - ``expire_untagged_after_days: N``: priority 1, untagged images pushed more than N days ago expire.
+    - ``keep_tag_prefixes: [P, ...]``: one rule per prefix (priorities 2, 3, ...; one rule per prefix
+      because the prefixes of a single rule must *all* match, [evaluation]), selecting the images with
+      a tag starting with P and expiring only beyond ``PROTECT_COUNT`` images, that is never. An image
+      a rule selects cannot be expired by a rule with a higher priority number ([evaluation]), so
+      those images are shielded from ``keep_last``.
+    - ``keep_last: N``: last, tag status ``any``: images beyond the N most recently pushed expire. ECR
+      counts every image for it, shielded ones and untagged ones within their N days too, but expires
+      only the ones no earlier rule selected.
+    Shielding only matters for ``keep_last`` (untagged images have no tags to match a prefix), so
+    ``keep_tag_prefixes`` without ``keep_last`` is refused. Raises LifecycleError naming the preset.
+    """
+    rules = []
+    if expire_untagged_after_days is not None:
+        days = _preset_count(expire_untagged_after_days, "expire_untagged_after_days", "a number of days")
+        rules.append(
+            {
+                "priority": 1,
+                "description": f"Expire untagged images {days} days after they were pushed",
+                "tag_status": "untagged",
+                "count_type": "since_image_pushed",
+                "count_unit": "days",
+                "count": days,
+                "action": "expire",
+            }
+        )
+    if keep_tag_prefixes is not None:
+        if isinstance(keep_tag_prefixes, str) or not isinstance(keep_tag_prefixes, (list, tuple)):
+            raise LifecycleError(
+                message="keep_tag_prefixes: give a list of tag prefixes, for example ['v', 'release-']",
+                option="keep_tag_prefixes",
+            )
+        prefixes = []
+        for index, prefix in enumerate(keep_tag_prefixes):
+            prefix = "" if prefix is None else str(prefix)
+            if not prefix.strip():
+                raise LifecycleError(
+                    message=f"keep_tag_prefixes[{index}]: empty; give the start of the tags to keep, for example 'v'",
+                    option="keep_tag_prefixes",
+                )
+            if "*" in prefix:
+                raise LifecycleError(
+                    message=(
+                        f"keep_tag_prefixes[{index}]: {prefix!r} contains '*', which a prefix matches literally and "
+                        "no image tag contains; give the start of the tags (for example 'release-' for release-*)"
+                    ),
+                    option="keep_tag_prefixes",
+                )
+            if prefix not in prefixes:
+                prefixes.append(prefix)
+        if prefixes and keep_last is None:
+            raise LifecycleError(
+                message=(
+                    "keep_tag_prefixes: protects images from keep_last, and keep_last is not given, so it would do "
+                    "nothing; add keep_last (the number of images to keep besides the protected ones), or leave "
+                    "keep_tag_prefixes out"
+                ),
+                option="keep_tag_prefixes",
+            )
+        for offset, prefix in enumerate(prefixes):
+            rules.append(
+                {
+                    "priority": 2 + offset,
+                    "description": f"Keep images with a tag starting with {prefix}",
+                    "tag_status": "tagged",
+                    "tag_prefixes": [prefix],
+                    "count_type": "image_count_more_than",
+                    "count": PROTECT_COUNT,
+                    "action": "expire",
+                }
+            )
+    if keep_last is not None:
+        count = _preset_count(keep_last, "keep_last", "the number of images to keep")
+        rules.append(
+            {
+                "priority": rules[-1]["priority"] + 1 if rules else 1,
+                "description": f"Keep the {count} most recently pushed images",
+                "tag_status": "any",
+                "count_type": "image_count_more_than",
+                "count": count,
+                "action": "expire",
+            }
+        )
+    return rules

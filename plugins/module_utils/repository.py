@@ -59,6 +59,16 @@ FILTER_RE = re.compile(r"[0-9a-zA-Z._*-]{1,128}")
 FILTERS_MAX = 5
 REGISTRY_ID_RE = re.compile(r"[0-9]{12}")
 KMS_KEY_ARN_RE = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/(?P<key_id>.+)")
+# What ECR's kmsKey takes: a key ID (or multi-Region key ID), an alias name, or the ARN of either.
+_KMS_KEY_ID = r"(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|mrk-[0-9a-fA-F]{32})"
+_KMS_ALIAS = r"alias/[A-Za-z0-9/_-]{1,250}"
+KMS_KEY_RE = re.compile(
+    rf"(?:{_KMS_KEY_ID}|{_KMS_ALIAS}|arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{{12}}:(?:key/{_KMS_KEY_ID}|{_KMS_ALIAS}))"
+)
+# ECR's tag limits: keys 1 to 128 characters, values up to 256, at most 50 tags; "aws:" keys are AWS's own.
+MAX_TAGS = 50
+MAX_TAG_KEY_LENGTH = 128
+MAX_TAG_VALUE_LENGTH = 256
 
 # What the diff shows and check mode predicts: the settings a user can ask for.
 SETTINGS_KEYS = (
@@ -207,6 +217,15 @@ def _validate_encryption(encryption):
                 ),
                 option="encryption.kms_key",
             )
+        if not KMS_KEY_RE.fullmatch(kms_key):
+            raise RepositoryError(
+                message=(
+                    f"encryption.kms_key: {kms_key!r} is not a KMS key ID, key ARN, alias name or alias ARN; give "
+                    "for example 1234abcd-12ab-34cd-56ef-1234567890ab, alias/ecr, or "
+                    "arn:aws:kms:REGION:ACCOUNT:key/KEY-ID with a 12-digit ACCOUNT"
+                ),
+                option="encryption.kms_key",
+            )
     if enc_type is None:
         if kms_key is not None:
             raise RepositoryError(
@@ -253,6 +272,31 @@ def _validate_tags(tags):
                 option="tags",
             )
         cleaned[to_text(key)] = to_text(value)
+    # ECR's limits (InvalidTagParameterException, TooManyTagsException), checked before any call so that a
+    # bad tag fails the task before anything is written.
+    if len(cleaned) > MAX_TAGS:
+        raise RepositoryError(
+            message=f"tags: {len(cleaned)} tags; a repository can have at most {MAX_TAGS}", option="tags"
+        )
+    for key, value in cleaned.items():
+        if not 1 <= len(key) <= MAX_TAG_KEY_LENGTH:
+            raise RepositoryError(
+                message=f"tags: tag key {key!r} has {len(key)} characters; give 1 to {MAX_TAG_KEY_LENGTH}",
+                option="tags",
+            )
+        if key.lower().startswith("aws:"):
+            raise RepositoryError(
+                message=f"tags: tag key {key!r} starts with 'aws:', which AWS reserves for its own tags; rename it",
+                option="tags",
+            )
+        if len(value) > MAX_TAG_VALUE_LENGTH:
+            raise RepositoryError(
+                message=(
+                    f"tags: the value of tag {key!r} has {len(value)} characters; ECR allows at most "
+                    f"{MAX_TAG_VALUE_LENGTH}"
+                ),
+                option="tags",
+            )
     return cleaned
 
 
@@ -801,7 +845,18 @@ def converge(client, desired, check_mode=False, resolver=None, registry_host=Non
     after = expected_repository(current, desired)
     if check_mode:
         return True, current or {}, after
-    responses = apply_changes(client, changes)
+    try:
+        responses = apply_changes(client, changes)
+    except ECRError as e:
+        if current is not None or error_code(e) != "RepositoryAlreadyExistsException":
+            raise
+        # A retried CreateRepository whose first attempt ECR applied (the answer was lost), or another
+        # creator in between: the repository exists now, so converge its settings instead of failing.
+        current = read_repository(client, name, registry_id, registry_host)
+        if current is None:
+            raise
+        apply_changes(client, compare(current, desired, resolver))
+        return True, {}, expected_repository(current, desired)
     if current is None:
         # CreateRepository returns the repository as ECR made it (ARN, URI, the KMS key it chose).
         after = repository_from_api(responses[0]["repository"], after["tags"], registry_host)

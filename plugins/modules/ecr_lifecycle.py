@@ -154,6 +154,18 @@ options:
       - With O(state=absent), the preview is that of no policy; every image is kept.
     type: bool
     default: false
+  max_expire_percent:
+    description:
+      - The largest share of the repository's images, in percent, that a new policy may expire.
+      - Before a policy is written (in check mode too), the module computes what it would do to the
+        images now, as O(preview=true) does. When it would expire more than this share, the module
+        fails and writes nothing; the message gives the counts, per rule too, and the value that would
+        let the policy through.
+      - Only expiry counts; a transition to archive storage keeps the image. A policy that is already
+        in place is not checked again, and O(state=absent) removes a policy without any check.
+      - V(100), the default, turns the check off. V(0) refuses any policy that would expire an image now.
+    type: int
+    default: 100
 attributes:
   check_mode:
     support: full
@@ -174,8 +186,8 @@ notes:
   - ECR does not document the order of images pushed at the same instant. The preview orders
     them by digest.
   - Permissions used are C(ecr:GetLifecyclePolicy), C(ecr:PutLifecyclePolicy) and
-    C(ecr:DeleteLifecyclePolicy). With O(preview=true), also C(ecr:DescribeImages), and
-    C(ecr:BatchGetImage) when the repository holds manifest lists.
+    C(ecr:DeleteLifecyclePolicy). With O(preview=true) or O(max_expire_percent) below 100, also
+    C(ecr:DescribeImages), and C(ecr:BatchGetImage) when the repository holds manifest lists.
 seealso:
   - module: dockyard.ecr.ecr_repo
   - module: dockyard.ecr.ecr_repo_info
@@ -232,6 +244,16 @@ EXAMPLES = r"""
 - name: Show the digests that would be expired
   ansible.builtin.debug:
     msg: "{{ dry_run.preview.images | selectattr('action', 'equalto', 'expire') | map(attribute='digest') | list }}"
+
+- name: Refuse a policy that would expire more than a tenth of the images at once
+  dockyard.ecr.ecr_lifecycle:
+    repository: team/app
+    rules:
+      - priority: 1
+        tag_status: any
+        count_type: image_count_more_than
+        count: 50
+    max_expire_percent: 10
 
 - name: Set a policy written as ECR's JSON document
   dockyard.ecr.ecr_lifecycle:
@@ -450,8 +472,10 @@ from ansible_collections.dockyard.ecr.plugins.module_utils.lifecycle import (
     describe_all_images,
     document_to_rules,
     evaluate,
+    guarded_preview,
     supported_features,
     validate_document,
+    validate_max_expire_percent,
     validate_rules,
 )
 from ansible_collections.dockyard.ecr.plugins.module_utils.repository import validate_name, validate_registry_id
@@ -504,6 +528,7 @@ def main():
         rules=dict(type="list", elements="dict", options=RULE_OPTIONS),
         policy=dict(type="json"),
         preview=dict(type="bool", default=False),
+        max_expire_percent=dict(type="int", default=100),
     )
     module = AnsibleAWSModule(
         argument_spec=argument_spec,
@@ -520,13 +545,16 @@ def main():
     try:
         validate_name(repository, option="repository")
         registry_id = validate_registry_id(params["registry_id"])
+        max_expire_percent = validate_max_expire_percent(params["max_expire_percent"])
         client = ecr_client(module)
         desired = desired_policy(params, supported_features(client.meta.service_model))
         if params["preview"]:
             # Computed before the write, from the images as they are: what the policy is about to do.
             preview = preview_of(client, repository, registry_id, desired, params["state"])
+        # Refuses (before any write) a new policy that would expire too many images now.
+        current = guarded_preview(client, repository, registry_id, desired, max_expire_percent)[1]
         changed, before, after = converge_lifecycle(
-            client, repository, registry_id, desired, check_mode=module.check_mode
+            client, repository, registry_id, desired, check_mode=module.check_mode, current=current
         )
     except ECRError as e:
         module.fail_json_aws_error(e)

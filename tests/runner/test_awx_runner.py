@@ -1,0 +1,441 @@
+# Copyright: Contributors to the dockyard.ecr project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""playbooks/configure.yml and playbooks/publish.yml run through ansible-runner the way AWX runs a job.
+
+AWX hands a job to an execution node as a private data directory: the project checkout under
+`project/`, the inventory under `inventory/` (a script printing JSON, as AWX writes it), the survey
+answers and extra variables in `env/extravars`, and the credentials in `env/envvars`, where an
+"Amazon Web Services" credential injects AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and, when it has
+one, AWS_SECURITY_TOKEN. The controller streams that directory with `ansible-runner transmit`, the
+execution node runs it with `ansible-runner worker` and the controller turns the stream into job
+events and artifacts with `ansible-runner process`. This test runs the same three commands against
+the local emulator (tools/localaws: moto, one TLS registry per account, the push bridge), with an
+inventory of three accounts: two registry accounts (the second reached by assuming a role in it)
+and one consumer account, and checks the job's status, its events, what landed in ECR and IAM, and
+that no secret appears in any event or in the job's output.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import random
+import shutil
+import socket
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+boto3 = pytest.importorskip("boto3")
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+LOCALAWS = ROOT / "tools" / "localaws" / "localaws"
+REGION = "eu-west-1"
+REGISTRY = "123456789012"  # moto's default account: the credentials' own
+SECOND_REGISTRY = "210987654321"  # reached through aws_role_arn
+CONSUMER = "111111111111"  # pulls; gets IAM permissions
+CONSUMER_ROLE = "ecsTaskExecutionRole"
+REPOSITORY = "dockyard/runner-app"
+# What an AWX "Amazon Web Services" credential would hold. moto accepts any keys (an unknown access
+# key acts in its default account), so the secret can be distinctive enough to search for.
+ACCESS_KEY = "AKIADOCKYARDRUNNER01"
+SECRET_KEY = "dockyardRunnerTest/Secret+Key/9f3a61c07e2b4d58"
+SECURITY_TOKEN = "dockyardRunnerTestSecurityToken7c1e0b9a24f6"
+JOB_TIMEOUT = 600
+
+
+def port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port_block(count: int) -> int:
+    for base in random.sample(range(46200, 49000), 200):
+        if all(port_free(port) for port in range(base, base + count)):
+            return base
+    pytest.fail(f"no {count} consecutive free ports between 46200 and 49000")
+
+
+def runner_command() -> str:
+    path = BIN / "ansible-runner"
+    if path.exists():
+        return str(path)
+    found = shutil.which("ansible-runner")
+    if not found:
+        pytest.skip("ansible-runner is not installed (requirements-dev.txt)")
+    return found
+
+
+class Emulator:
+    def __init__(self, home: Path):
+        base = free_port_block(4)
+        clean = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "LOCALAWS_", "MOTO_"))}
+        self.env = {
+            **clean,
+            "LOCALAWS_HOME": str(home),
+            "LOCALAWS_MOTO_PORT": str(base),
+            "LOCALAWS_BRIDGE_PORT": str(base + 1),
+            "LOCALAWS_REGISTRY_PORT": str(base + 2),
+            "LOCALAWS_ACCOUNTS": f"{REGISTRY} {SECOND_REGISTRY}",
+            "LOCALAWS_REGION": REGION,
+        }
+        self.client_env: dict = {}
+
+    def run(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, str(LOCALAWS), *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+
+    def up(self) -> None:
+        result = self.run("up")
+        assert result.returncode == 0, f"localaws up failed:\n{result.stdout}\n{result.stderr}"
+        self.client_env = json.loads(self.run("env", "--format", "json").stdout)
+
+    @property
+    def endpoint(self) -> str:
+        return self.client_env["AWS_ENDPOINT_URL"]
+
+    def host(self, account: str) -> str:
+        return self.client_env[f"LOCALAWS_REGISTRY_HOST_{account}"]
+
+    def client(self, service: str, account: str = REGISTRY):
+        keys = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+        if account != REGISTRY:
+            sts = boto3.client("sts", endpoint_url=self.endpoint, region_name=REGION, **keys)
+            role = f"arn:aws:iam::{account}:role/runner-test-check"
+            credentials = sts.assume_role(RoleArn=role, RoleSessionName="check")["Credentials"]
+            keys = {
+                "aws_access_key_id": credentials["AccessKeyId"],
+                "aws_secret_access_key": credentials["SecretAccessKey"],
+                "aws_session_token": credentials["SessionToken"],
+            }
+        return boto3.client(service, endpoint_url=self.endpoint, region_name=REGION, **keys)
+
+
+@pytest.fixture(scope="module")
+def emulator(tmp_path_factory):
+    if not (shutil.which("docker-registry") or os.path.exists("/usr/bin/docker-registry")):
+        pytest.skip("docker-registry is not installed (Debian package docker-registry; make setup)")
+    stack = Emulator(tmp_path_factory.mktemp("localaws"))
+    stack.up()
+    # The consumer account's ECS task execution role exists before the platform team grants it access.
+    stack.client("iam", CONSUMER).create_role(
+        RoleName=CONSUMER_ROLE,
+        AssumeRolePolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            }
+        ),
+    )
+    yield stack
+    result = stack.run("down", "--purge")
+    assert result.returncode == 0, result.stderr
+
+
+# ------------------------------------------------------------------------------------ the AWX job
+
+
+def inventory(emulator: Emulator) -> dict:
+    """What AWX's inventory script prints for an inventory of accounts (hosts with their variables)."""
+    role = "arn:aws:iam::{account}:role/dockyard-ecr-automation"
+    return {
+        "all": {
+            "children": ["registries", "consumers", "ungrouped"],
+            "vars": {
+                "ansible_connection": "local",
+                "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+                "ecr_repository_defaults": {
+                    "image_tag_mutability": "immutable",
+                    "scan_on_push": True,
+                    "lifecycle": {"expire_untagged_after_days": 7, "keep_last": 30},
+                },
+                "ecr_repositories": [
+                    {"name": REPOSITORY, "pull": [CONSUMER], "tags": {"team": "platform"}},
+                    {"name": "dockyard/runner-base", "pull": [CONSUMER], "image_tag_mutability": "mutable"},
+                ],
+            },
+        },
+        "registries": {"hosts": ["registry-eu-west-1", "registry-b-eu-west-1"]},
+        "consumers": {"hosts": ["prod-eu-west-1"]},
+        "ungrouped": {"hosts": []},
+        "_meta": {
+            "hostvars": {
+                "registry-eu-west-1": {
+                    "aws_account_id": REGISTRY,
+                    "aws_region": REGION,
+                    "ecr_registry_host": emulator.host(REGISTRY),
+                },
+                "registry-b-eu-west-1": {
+                    "aws_account_id": SECOND_REGISTRY,
+                    "aws_region": REGION,
+                    "aws_role_arn": role.format(account=SECOND_REGISTRY),
+                    "ecr_registry_host": emulator.host(SECOND_REGISTRY),
+                },
+                "prod-eu-west-1": {
+                    "aws_account_id": CONSUMER,
+                    "aws_region": REGION,
+                    "aws_role_arn": role.format(account=CONSUMER),
+                    "remote_access_roles": [{"name": CONSUMER_ROLE}],
+                },
+            }
+        },
+    }
+
+
+def private_data_dir(base: Path, emulator: Emulator, extravars: dict) -> Path:
+    """A private data directory as AWX lays it out for a job."""
+    pdd = base / "job"
+    project = pdd / "project"
+    # The project: this repository's checkout (its playbooks and the example application).
+    for folder in ("playbooks", "examples"):
+        if (ROOT / folder).is_dir():
+            shutil.copytree(ROOT / folder, project / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    (pdd / "inventory").mkdir(parents=True)
+    script = pdd / "inventory" / "hosts"
+    script.write_text(
+        f"#!{sys.executable}\n"
+        "import json, sys\n"
+        f"INVENTORY = json.loads({json.dumps(json.dumps(inventory(emulator)))})\n"
+        "print(json.dumps(INVENTORY if '--list' in sys.argv else {}))\n"
+    )
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    (pdd / "env").mkdir()
+    (pdd / "env" / "extravars").write_text(yaml.safe_dump(extravars))
+    # The execution environment has dockyard.ecr installed; here it resolves to this checkout.
+    collections = base / "collections"
+    (collections / "ansible_collections" / "dockyard").mkdir(parents=True)
+    (collections / "ansible_collections" / "dockyard" / "ecr").symlink_to(ROOT, target_is_directory=True)
+    envvars = {
+        # the "Amazon Web Services" credential type
+        "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+        "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+        "AWS_SECURITY_TOKEN": SECURITY_TOKEN,
+        # the emulator instead of AWS (a custom credential type or the job template's environment)
+        "AWS_ENDPOINT_URL": emulator.endpoint,
+        # the execution environment
+        "ANSIBLE_COLLECTIONS_PATH": os.pathsep.join([str(collections), str(ROOT / ".build" / "collections")]),
+        "REGISTRY_AUTH_FILE": str(base / "auth" / "auth.json"),
+        "DOCKER_CONFIG": str(base / "docker"),
+        "ANSIBLE_FORCE_COLOR": "False",
+    }
+    (pdd / "env" / "envvars").write_text(yaml.safe_dump(envvars))
+    (pdd / "env" / "settings").write_text(yaml.safe_dump({"job_timeout": JOB_TIMEOUT, "idle_timeout": 300}))
+    return pdd
+
+
+class Job:
+    """A finished job: the artifacts `ansible-runner process` wrote, as AWX keeps them."""
+
+    def __init__(self, pdd: Path, ident: str, output: str):
+        self.dir = pdd / "artifacts" / ident
+        self.output = output
+        self.status = (self.dir / "status").read_text().strip() if (self.dir / "status").exists() else "missing"
+        self.rc = (self.dir / "rc").read_text().strip() if (self.dir / "rc").exists() else "missing"
+        files = sorted((self.dir / "job_events").glob("*.json"), key=lambda p: int(p.name.split("-", 1)[0]))
+        self.event_files = files
+        self.events = [json.loads(path.read_text()) for path in files]
+
+    @property
+    def stats(self) -> dict:
+        found = [event["event_data"] for event in self.events if event["event"] == "playbook_on_stats"]
+        assert found, "no playbook_on_stats event"
+        return found[-1]
+
+    def ok_results(self, action: str) -> list:
+        return [
+            event["event_data"]
+            for event in self.events
+            if event["event"] == "runner_on_ok" and event["event_data"].get("resolved_action") == action
+        ]
+
+    def describe(self) -> str:
+        failed = [
+            json.dumps(event["event_data"].get("res", {}), indent=1)[:2000]
+            for event in self.events
+            if event["event"] in ("runner_on_failed", "runner_on_unreachable")
+        ]
+        return f"status={self.status} rc={self.rc}\n" + "\n".join(failed) + "\n" + self.output[-6000:]
+
+
+def run_job(tmp_path: Path, emulator: Emulator, playbook: str, extravars: dict, ident: str) -> Job:
+    """transmit | worker | process: the controller, the execution node, the controller again."""
+    pdd = tmp_path / ident
+    pdd.mkdir()
+    pdd = private_data_dir(pdd, emulator, extravars)
+    runner = runner_command()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "ANSIBLE_"))}
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    pipeline = (
+        f"'{runner}' transmit '{pdd}' -p '{playbook}' --ident {ident}"
+        f" | '{runner}' worker"
+        f" | '{runner}' process '{pdd}' --ident {ident}"
+    )
+    result = subprocess.run(
+        ["bash", "-o", "pipefail", "-c", pipeline],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=JOB_TIMEOUT + 60,
+        check=False,
+    )
+    return Job(pdd, ident, result.stdout + result.stderr)
+
+
+def secrets() -> dict:
+    found = {"the AWS secret key": SECRET_KEY, "the AWS security token": SECURITY_TOKEN}
+    for account in (REGISTRY, SECOND_REGISTRY, CONSUMER):
+        password = f"{account}-auth-token"
+        found[f"registry password of {account}"] = password
+        found[f"registry token of {account}"] = base64.b64encode(f"AWS:{password}".encode()).decode()
+    return found
+
+
+def assert_no_secret(job: Job) -> None:
+    """No secret in any job event nor in the job's output (what AWX shows and stores).
+
+    ansible-runner's `command` artifact records the job's whole environment, credentials included, by
+    design; it is not an event and AWX does not show it, so it is left out here.
+    """
+    texts = {path.name: path.read_text() for path in job.event_files}
+    texts["stdout"] = (job.dir / "stdout").read_text() if (job.dir / "stdout").exists() else ""
+    texts["pipeline output"] = job.output
+    leaks = [
+        f"{what} in {name}" for name, text in texts.items() for what, secret in secrets().items() if secret in text
+    ]
+    assert not leaks, "\n".join(leaks)
+
+
+def require(playbook: str) -> None:
+    if not (ROOT / "playbooks" / playbook).is_file():
+        pytest.skip(f"playbooks/{playbook} does not exist yet")
+
+
+# ------------------------------------------------------------------------------------ the tests
+
+
+@pytest.fixture(scope="module")
+def configure_job(emulator, tmp_path_factory) -> Job:
+    require("configure.yml")
+    return run_job(tmp_path_factory.mktemp("awx"), emulator, "playbooks/configure.yml", {}, "configure-1")
+
+
+def test_configure_job_is_successful(configure_job):
+    assert configure_job.status == "successful", configure_job.describe()
+    assert configure_job.rc == "0"
+    stats = configure_job.stats
+    assert not stats["failures"] and not stats["dark"], configure_job.describe()
+    assert set(stats["ok"]) == {"registry-eu-west-1", "registry-b-eu-west-1", "prod-eu-west-1"}
+    assert {"registry-eu-west-1", "registry-b-eu-west-1", "prod-eu-west-1"} <= set(stats["changed"])
+
+
+def test_configure_job_configured_both_sides(configure_job, emulator):
+    assert configure_job.status == "successful", configure_job.describe()
+    converged = configure_job.ok_results("dockyard.ecr.ecr_repositories")
+    assert {event["host"] for event in converged} == {"registry-eu-west-1", "registry-b-eu-west-1"}
+    for account in (REGISTRY, SECOND_REGISTRY):
+        ecr = emulator.client("ecr", account)
+        repository = ecr.describe_repositories(repositoryNames=[REPOSITORY])["repositories"][0]
+        assert repository["imageTagMutability"] == "IMMUTABLE"
+        assert repository["registryId"] == account
+        policy = json.loads(ecr.get_repository_policy(repositoryName=REPOSITORY)["policyText"])
+        assert CONSUMER in json.dumps(policy)
+        assert ecr.get_lifecycle_policy(repositoryName=REPOSITORY)["lifecyclePolicyText"]
+    iam = emulator.client("iam", CONSUMER)
+    names = iam.list_role_policies(RoleName=CONSUMER_ROLE)["PolicyNames"]
+    assert names, f"no inline policy on {CONSUMER_ROLE} in {CONSUMER}"
+    document = json.dumps(iam.get_role_policy(RoleName=CONSUMER_ROLE, PolicyName=names[0])["PolicyDocument"])
+    for account in (REGISTRY, SECOND_REGISTRY):
+        assert f"arn:aws:ecr:{REGION}:{account}:repository/{REPOSITORY}" in document
+
+
+def test_configure_job_leaks_no_secret(configure_job):
+    assert configure_job.events, configure_job.describe()
+    # the credentials did reach the job (ansible-runner records the job's environment in `command`)
+    assert SECRET_KEY in (configure_job.dir / "command").read_text()
+    assert_no_secret(configure_job)
+
+
+def test_configure_job_again_changes_nothing(configure_job, emulator, tmp_path):
+    assert configure_job.status == "successful", configure_job.describe()
+    again = run_job(tmp_path, emulator, "playbooks/configure.yml", {}, "configure-2")
+    assert again.status == "successful", again.describe()
+    assert not again.stats["changed"], f"a second configure job changed {again.stats['changed']}"
+    assert_no_secret(again)
+
+
+@pytest.fixture(scope="module")
+def publish_job(emulator, configure_job, tmp_path_factory) -> Job:
+    require("publish.yml")
+    if not shutil.which("podman") and not shutil.which("buildah"):
+        pytest.skip("neither podman nor buildah is installed")
+    # The survey's answers (text: strings) and the job template's extra variables (YAML: the list of release
+    # tags; a survey answer would be one string, which the publish role does not take as a list).
+    extravars = {
+        "publish_repository": REPOSITORY,
+        "publish_context": "examples/hello",
+        "publish_version": "1.0.0",  # the project copy is not a git checkout
+        "publish_extra_tags": ["stable", "release-1.0"],
+    }
+    return run_job(tmp_path_factory.mktemp("awx"), emulator, "playbooks/publish.yml", extravars, "publish-1")
+
+
+def test_publish_job_is_successful(publish_job):
+    assert publish_job.status == "successful", publish_job.describe()
+    assert publish_job.rc == "0"
+    stats = publish_job.stats
+    assert not stats["failures"] and not stats["dark"], publish_job.describe()
+    assert {"registry-eu-west-1", "registry-b-eu-west-1"} <= set(stats["changed"])
+
+
+def test_publish_job_pushed_one_image_to_every_registry(publish_job, emulator):
+    assert publish_job.status == "successful", publish_job.describe()
+    digests = {}
+    for account in (REGISTRY, SECOND_REGISTRY):
+        details = emulator.client("ecr", account).describe_images(repositoryName=REPOSITORY)["imageDetails"]
+        tagged = {tag: detail["imageDigest"] for detail in details for tag in detail.get("imageTags", [])}
+        assert {"1.0.0", "latest", "stable", "release-1.0"} <= set(tagged), f"{account}: {tagged}"
+        assert len({tagged[tag] for tag in ("1.0.0", "latest", "stable", "release-1.0")}) == 1
+        digests[account] = tagged["1.0.0"]
+    assert digests[REGISTRY] == digests[SECOND_REGISTRY], "the same build must land in every registry"
+    assert digests[REGISTRY] in publish_job.output, "the job output should report the digest"
+
+
+def test_publish_job_leaks_no_secret(publish_job):
+    assert publish_job.events, publish_job.describe()
+    assert_no_secret(publish_job)
+
+
+def test_survey_answers_reach_the_play_as_extra_vars(publish_job):
+    assert publish_job.status == "successful", publish_job.describe()
+    starts = [event for event in publish_job.events if event["event"] == "playbook_on_start"]
+    assert starts
+    command = json.loads((publish_job.dir / "command").read_text())["command"]
+    assert "-e" in command and any(part.endswith("env/extravars") for part in command)
+    extravars = yaml.safe_load((publish_job.dir.parents[1] / "env" / "extravars").read_text())
+    assert extravars["publish_version"] == "1.0.0"
+
+
+def test_emulator_stays_up_through_the_jobs(emulator):
+    assert emulator.run("status").returncode == 0

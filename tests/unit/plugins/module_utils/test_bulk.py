@@ -1,0 +1,520 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the dockyard.ecr project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""module_utils/bulk.py: validation of every entry, batched reads, the thread pool, results and summary.
+
+The AWS side runs against in-process moto; a botocore ``before-call`` hook records every operation,
+so the tests also pin the number of calls a run makes (the point of the bulk module).
+"""
+
+import hashlib
+import json
+import threading
+from collections import Counter
+
+import pytest
+
+boto3 = pytest.importorskip("boto3")
+moto = pytest.importorskip("moto")
+
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry  # noqa: E402
+from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper  # noqa: E402
+from ansible_collections.dockyard.ecr.plugins.module_utils import bulk  # noqa: E402
+from ansible_collections.dockyard.ecr.plugins.module_utils.bulk import BulkError  # noqa: E402
+from ansible_collections.dockyard.ecr.plugins.module_utils.ecr import ECRError  # noqa: E402
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+READS = {"DescribeRepositories", "ListTagsForResource", "GetRepositoryPolicy", "GetLifecyclePolicy", "DescribeImages"}
+PULL = ["111122223333"]
+LIFECYCLE = {"keep_last": 30, "expire_untagged_after_days": 7}
+
+
+# ---------------------------------------------------------------------------------------------
+# Fixtures
+# ---------------------------------------------------------------------------------------------
+
+
+class Recorder:
+    """Operation names in call order (botocore ``before-call``); safe from several threads."""
+
+    def __init__(self):
+        self.calls = []
+        self._lock = threading.Lock()
+
+    def __call__(self, model, **kwargs):
+        with self._lock:
+            self.calls.append(model.name)
+
+    def clear(self):
+        with self._lock:
+            del self.calls[:]
+
+    @property
+    def counts(self):
+        return Counter(self.calls)
+
+    @property
+    def writes(self):
+        return [c for c in self.calls if c not in READS]
+
+
+@pytest.fixture(scope="module")
+def _moto():
+    with pytest.MonkeyPatch.context() as patch:
+        for var in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_ECR"):
+            patch.delenv(var, raising=False)
+        patch.setenv("AWS_ACCESS_KEY_ID", "testing")
+        patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        patch.setenv("AWS_DEFAULT_REGION", REGION)
+        with moto.mock_aws() as mock:
+            recorder = Recorder()
+            raw = boto3.client("ecr", region_name=REGION)
+            raw.meta.events.register("before-call.ecr", recorder)
+            yield mock, recorder, raw, RetryingBotoClientWrapper(raw, AWSRetry.jittered_backoff(retries=2))
+
+
+@pytest.fixture
+def aws(_moto):
+    _moto[0].reset()
+    _moto[1].clear()
+    return _moto
+
+
+@pytest.fixture
+def calls(aws):
+    return aws[1]
+
+
+@pytest.fixture
+def raw(aws):
+    return aws[2]
+
+
+@pytest.fixture
+def client(aws):
+    return aws[3]
+
+
+def run(client, entries, check_mode=False, concurrency=4, **params):
+    requests = bulk.validate_params(dict(params, repositories=entries))
+    converger = bulk.Converger(client, check_mode=check_mode, registry_id=params.get("registry_id"))
+    return converger.run(requests, concurrency)
+
+
+def fleet(count, prefix="team/app", **extra):
+    """``count`` entries as the benchmark has them: immutable tags, scan on push, a pull grant, a lifecycle."""
+    entry = dict(image_tag_mutability="immutable", scan_on_push=True, pull=PULL, lifecycle=LIFECYCLE)
+    entry.update(extra)
+    return [dict(entry, name=f"{prefix}-{index:03d}") for index in range(count)]
+
+
+def validation_error(entries, **params):
+    with pytest.raises(BulkError) as info:
+        bulk.validate_params(dict(params, repositories=entries))
+    return info.value.message
+
+
+def put_image(raw, name, tag="v1"):
+    manifest = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+            "config": {
+                "mediaType": "application/vnd.docker.container.image.v1+json",
+                "size": 2,
+                "digest": "sha256:" + hashlib.sha256(f"{name}-{tag}".encode()).hexdigest(),
+            },
+            "layers": [],
+        }
+    )
+    raw.put_image(repositoryName=name, imageManifest=manifest, imageTag=tag)
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation: every entry, before any AWS call, messages naming the entry
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "entry, message",
+    [
+        (
+            {
+                "name": "team/api",
+                "lifecycle": {
+                    "rules": [
+                        {
+                            "priority": 2,
+                            "tag_status": "any",
+                            "count_type": "image_count_more_than",
+                            "count": 5,
+                            "count_unit": "days",
+                        }
+                    ]
+                },
+            },
+            "repositories[3] (name 'team/api').lifecycle.rules[priority=2].count_unit: only used with the age count "
+            "types",
+        ),
+        (
+            {"name": "team/api", "pull": ["12345"]},
+            "repositories[3] (name 'team/api').pull[0]: '12345' is not an AWS account ID or IAM principal ARN",
+        ),
+        (
+            {"name": "team/api", "pull": PULL, "policy": {"Statement": []}},
+            "repositories[3] (name 'team/api').policy: give either a whole document in policy or grants (pull)",
+        ),
+        (
+            {
+                "name": "team/api",
+                "policy": {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "ecr:BatchGetImage"}]},
+            },
+            "repositories[3] (name 'team/api').policy.Statement[0]: allows everyone",
+        ),
+        (
+            {"name": "team/api", "encryption": {"kms_key": "alias/x"}},
+            "repositories[3] (name 'team/api').encryption.kms_key: a KMS key needs encryption.type=KMS",
+        ),
+        (
+            {"name": "Team/API"},
+            "repositories[3] (name 'Team/API').name: 'Team/API' is not a valid ECR repository name (ECR names are "
+            "lower case: use 'team/api')",
+        ),
+        ({"name": "team/api", "state": "gone"}, "repositories[3] (name 'team/api'): value of state must be one of"),
+        ({"name": "team/api", "scan_on_push": "maybe"}, "repositories[3] (name 'team/api'): argument 'scan_on_push'"),
+        ({"state": "present"}, "repositories[3]: missing required arguments: name"),
+        ({"name": "team/api", "colour": "red"}, "repositories[3] (name 'team/api'): unsupported option(s) colour"),
+        (
+            {"name": "team/api", "lifecycle": {"keep_last": 3, "rules": []}},
+            "repositories[3] (name 'team/api').lifecycle: give one of rules, policy or the presets",
+        ),
+        (
+            {"name": "team/api", "lifecycle": {"state": "present"}},
+            "repositories[3] (name 'team/api').lifecycle: state=present needs rules, policy or a preset",
+        ),
+        (
+            {"name": "team/api", "lifecycle": {"keep_last": 0}},
+            "repositories[3] (name 'team/api').lifecycle.keep_last: must be 1 or more",
+        ),
+        (
+            {"name": "team/api", "lifecycle": {"keep_tag_prefixes": ["v"]}},
+            "repositories[3] (name 'team/api').lifecycle.keep_tag_prefixes: protects images from keep_last",
+        ),
+        (
+            {"name": "team/api", "lifecycle": {"policy": "{not json"}},
+            "repositories[3] (name 'team/api').lifecycle.policy: not valid JSON",
+        ),
+        ("team/api", "repositories[3]: give a dict with at least name"),
+    ],
+)
+def test_messages_name_the_entry(entry, message):
+    entries = [{"name": f"ok/{i}"} for i in range(3)] + [entry]
+    assert validation_error(entries).startswith(message)
+
+
+def test_every_invalid_entry_is_reported_at_once():
+    message = validation_error([{"name": "a/ok"}, {"name": "B"}, {"name": "c/ok", "pull": ["x"]}, {"name": "a/ok"}])
+    assert message.startswith("3 entries of repositories are invalid: ")
+    assert "repositories[1] (name 'B').name:" in message
+    assert "repositories[2] (name 'c/ok').pull[0]:" in message
+    assert "repositories[3] (name 'a/ok').name: the same repository as repositories[0] (name 'a/ok')" in message
+
+
+def test_module_level_options():
+    with pytest.raises(ECRError) as info:
+        bulk.validate_params({"repositories": [], "registry_id": "12"})
+    assert info.value.message.startswith("registry_id: '12' is not an AWS account ID")
+    for bad in (0, 51, "8", True):
+        with pytest.raises(BulkError) as info:
+            bulk.validate_concurrency(bad)
+        assert info.value.option == "concurrency"
+    assert bulk.validate_concurrency(None) == bulk.DEFAULT_CONCURRENCY
+
+
+def test_what_an_entry_manages():
+    requests = bulk.validate_params(
+        {
+            "repositories": [
+                {"name": "a/plain"},
+                {"name": "a/grants", "pull": PULL, "push": []},
+                {"name": "a/nobody", "pull": [], "purge_statements": False},
+                {"name": "a/empty-lifecycle", "lifecycle": {}},
+                {"name": "a/no-lifecycle", "lifecycle": {"state": "absent"}},
+                {"name": "a/presets", "lifecycle": {"keep_last": "5"}},
+                {
+                    "name": "a/rules",
+                    "lifecycle": {
+                        "rules": [
+                            {"priority": "1", "tag_status": "any", "count_type": "image_count_more_than", "count": "9"}
+                        ]
+                    },
+                },
+            ]
+        }
+    )
+    by_name = {r["name"]: r for r in requests}
+    assert [r["name"] for r in requests][0] == "a/plain"
+    assert by_name["a/plain"]["access"] is None and by_name["a/plain"]["lifecycle"] is None
+    assert by_name["a/plain"]["repository"]["tags"] is None
+    assert by_name["a/grants"]["access"] == {
+        "desired": {"pull": PULL, "push": [], "services": [], "organizations": []},
+        "state": "present",
+        "purge_statements": True,
+    }
+    # Every grant empty: nobody is granted anything, which is ecr_policy's state=absent.
+    assert by_name["a/nobody"]["access"] == {"desired": None, "state": "absent", "purge_statements": False}
+    assert by_name["a/empty-lifecycle"]["lifecycle"] is None
+    assert by_name["a/no-lifecycle"]["lifecycle"] == {"document": None}
+    assert by_name["a/presets"]["lifecycle"]["document"]["rules"][0]["selection"]["countNumber"] == 5
+    # Types are converted as ecr_lifecycle's argument spec converts them.
+    assert by_name["a/rules"]["lifecycle"]["document"]["rules"][0]["selection"]["countNumber"] == 9
+
+
+def test_the_same_lifecycle_is_validated_once(monkeypatch):
+    calls = []
+    real = bulk.lifecycle_utils.validate_rules
+    monkeypatch.setattr(bulk.lifecycle_utils, "validate_rules", lambda *a, **k: calls.append(a) or real(*a, **k))
+    entries = [{"name": f"a/{i}", "lifecycle": dict(LIFECYCLE)} for i in range(5)] + [
+        {"name": "a/other", "lifecycle": {"keep_last": 3}}
+    ]
+    requests = bulk.validate_params({"repositories": entries})
+    assert len(calls) == 2
+    first, second = requests[0]["lifecycle"]["document"], requests[1]["lifecycle"]["document"]
+    assert first == second and first is not second
+    assert requests[5]["lifecycle"]["document"]["rules"][0]["selection"]["countNumber"] == 3
+
+
+@pytest.mark.parametrize(
+    "message, expected",
+    [
+        ("rules[priority=2].count: x", "L.lifecycle.rules[priority=2].count: x"),
+        ("encryption.kms_key: x", "L.lifecycle.encryption.kms_key: x"),
+        ("3 problems in the lifecycle policy: a", "L.lifecycle: 3 problems in the lifecycle policy: a"),
+        ("missing required arguments: name", "L.lifecycle: missing required arguments: name"),
+    ],
+)
+def test_located(message, expected):
+    assert bulk.located("L", message, "lifecycle") == expected
+
+
+def test_validation_makes_no_call(client, calls):
+    with pytest.raises(BulkError):
+        run(client, [{"name": "a/ok", "pull": PULL}, {"name": "a/bad", "lifecycle": {"keep_last": -1}}])
+    assert calls.calls == []
+
+
+# ---------------------------------------------------------------------------------------------
+# Converging: calls, results, check mode
+# ---------------------------------------------------------------------------------------------
+
+
+def test_first_run_then_no_op(client, raw, calls):
+    entries = fleet(5)
+    results = run(client, entries)
+    assert [r["name"] for r in results] == [e["name"] for e in entries]
+    assert all(r["changed"] and r["action"] == "created" for r in results)
+    # The batch fails (the names do not exist), one listing answers for all of them, then 3 writes each.
+    assert calls.counts == Counter(
+        DescribeRepositories=2, CreateRepository=5, SetRepositoryPolicy=5, PutLifecyclePolicy=5
+    )
+    first = results[0]
+    assert first["repository"]["image_tag_mutability"] == "immutable"
+    assert first["repository"]["scan_on_push"] is True
+    assert first["repository"]["uri"].endswith("/team/app-000")
+    assert first["policy"]["Statement"][0]["Sid"] == "DockyardPull"
+    assert [r["rulePriority"] for r in first["lifecycle_policy"]["rules"]] == [1, 2]
+    assert first["diff"]["before"] == {"repository": {}, "policy": {}, "lifecycle_policy": {}}
+    assert json.loads(raw.get_lifecycle_policy(repositoryName="team/app-004")["lifecyclePolicyText"])
+
+    calls.clear()
+    again = run(client, entries)
+    assert not any(r["changed"] for r in again)
+    assert {r["action"] for r in again} == {"unchanged"}
+    # No-op: one batched DescribeRepositories, then per repository the policy and the lifecycle policy.
+    assert calls.counts == Counter(DescribeRepositories=1, GetRepositoryPolicy=5, GetLifecyclePolicy=5)
+    assert calls.writes == []
+    assert "tags" not in again[0]["repository"]  # not managed, not read
+    assert "diff" not in again[0]  # before and after are the result itself
+    assert again[0]["policy"] == first["policy"] or not bulk.policy_utils.policies_differ(
+        again[0]["policy"], first["policy"]
+    )
+    summary = bulk.summarize(again)
+    assert summary == {
+        "total": 5,
+        "changed": 0,
+        "created": 0,
+        "updated": 0,
+        "deleted": 0,
+        "unchanged": 5,
+        "failed": 0,
+        "changed_names": [],
+        "failed_names": [],
+    }
+    assert bulk.combined_diff(again) == []
+
+
+def test_reads_only_what_the_entry_manages(client, raw, calls):
+    raw.create_repository(repositoryName="a/plain")
+    raw.create_repository(repositoryName="a/tagged", tags=[{"Key": "team", "Value": "x"}])
+    calls.clear()
+    results = run(client, [{"name": "a/plain"}, {"name": "a/tagged", "tags": {"team": "x"}}])
+    assert not any(r["changed"] for r in results)
+    assert calls.counts == Counter(DescribeRepositories=1, ListTagsForResource=1)
+    assert results[0]["policy"] is None and results[0]["lifecycle_policy"] is None
+    assert results[1]["repository"]["tags"] == {"team": "x"}
+
+
+def test_check_mode_writes_nothing_and_predicts(client, raw, calls):
+    raw.create_repository(repositoryName="team/app-001")
+    calls.clear()
+    results = run(client, fleet(2), check_mode=True)
+    assert calls.writes == []
+    assert [r["action"] for r in results] == ["created", "updated"]
+    assert results[0]["repository"]["image_tag_mutability"] == "immutable"
+    assert "arn" not in results[0]["repository"]
+    assert results[0]["policy"]["Statement"][0]["Principal"] == {"AWS": ["arn:aws:iam::111122223333:root"]}
+    assert results[1]["diff"]["before"]["repository"]["image_tag_mutability"] == "mutable"
+    assert results[1]["diff"]["after"]["repository"]["image_tag_mutability"] == "immutable"
+    assert results[1]["diff"]["before"]["policy"] == {}
+    assert raw.describe_repositories()["repositories"][0]["imageTagMutability"] == "MUTABLE"
+    # A real run then does what check mode said.
+    real = run(client, fleet(2))
+    assert [r["action"] for r in real] == ["created", "updated"]
+    assert [r["diff"] for r in real][1]["after"]["policy"] == results[1]["diff"]["after"]["policy"]
+
+
+def test_batches_of_100_and_listing_fallback(client, raw, calls):
+    entries = fleet(150, scan_on_push=None, pull=None, lifecycle=None)
+    for entry in entries[:120]:
+        raw.create_repository(repositoryName=entry["name"])
+    calls.clear()
+    results = run(client, entries, concurrency=8)
+    assert [r["action"] for r in results] == ["updated"] * 120 + ["created"] * 30
+    # First batch (100 names) exists: one call; second batch has missing names: it fails, one listing.
+    assert calls.counts["DescribeRepositories"] == 3
+    calls.clear()
+    run(client, entries, concurrency=8)
+    assert calls.calls == ["DescribeRepositories", "DescribeRepositories"]
+
+
+def test_updates_and_removals(client, raw, calls):
+    raw.create_repository(repositoryName="a/app")
+    raw.set_repository_policy(
+        repositoryName="a/app",
+        policyText=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "Theirs",
+                        "Effect": "Allow",
+                        "Principal": {"AWS": "arn:aws:iam::444455556666:root"},
+                        "Action": "ecr:BatchGetImage",
+                    },
+                    {
+                        "Sid": "DockyardPull",
+                        "Effect": "Allow",
+                        "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+                        "Action": "ecr:BatchGetImage",
+                    },
+                ],
+            }
+        ),
+    )
+    raw.put_lifecycle_policy(
+        repositoryName="a/app",
+        lifecyclePolicyText=json.dumps(
+            {
+                "rules": [
+                    {
+                        "rulePriority": 1,
+                        "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 1},
+                        "action": {"type": "expire"},
+                    }
+                ]
+            }
+        ),
+    )
+    calls.clear()
+    [result] = run(client, [{"name": "a/app", "pull": [], "purge_statements": False, "lifecycle": {"state": "absent"}}])
+    assert result["action"] == "updated"
+    assert [s["Sid"] for s in result["policy"]["Statement"]] == ["Theirs"]
+    assert result["lifecycle_policy"] == {}
+    assert calls.writes == ["SetRepositoryPolicy", "DeleteLifecyclePolicy"]
+    calls.clear()
+    [again] = run(client, [{"name": "a/app", "pull": [], "purge_statements": False, "lifecycle": {"state": "absent"}}])
+    assert not again["changed"] and calls.writes == []
+    [gone] = run(client, [{"name": "a/app", "pull": []}])
+    assert gone["policy"] == {} and gone["changed"]
+
+
+def test_delete_and_failures_do_not_stop_the_others(client, raw, calls):
+    for name in ("a/full", "a/empty", "a/kept"):
+        raw.create_repository(repositoryName=name)
+    put_image(raw, "a/full")
+    calls.clear()
+    entries = [
+        {"name": "a/full", "state": "absent"},
+        {"name": "a/empty", "state": "absent"},
+        {"name": "a/kept", "scan_on_push": True},
+        {"name": "a/never", "state": "absent"},
+    ]
+    results = run(client, entries)
+    assert [r["action"] for r in results] == ["unchanged", "deleted", "updated", "unchanged"]
+    assert results[0]["failed"] and results[0]["msg"].startswith(
+        "repositories[0] (name 'a/full'): force: repository 'a/full' holds 1 image, so nothing was deleted"
+    )
+    assert "failed" not in results[1]
+    message = bulk.failure_message(results)
+    assert message.startswith("1 of 4 repositories failed; the other 3 converged (2 changed): repositories[0]")
+    summary = bulk.summarize(results)
+    assert (summary["failed"], summary["deleted"], summary["updated"], summary["unchanged"]) == (1, 1, 1, 1)
+    assert summary["failed_names"] == ["a/full"] and summary["changed_names"] == ["a/empty", "a/kept"]
+    [forced] = run(client, [{"name": "a/full", "state": "absent", "force": True}])
+    assert forced["action"] == "deleted"
+    assert bulk.failure_message([forced]) is None
+
+
+def test_aws_refusal_names_the_repository(client, raw, monkeypatch):
+    real_set = client.set_repository_policy
+
+    def refuse(**kwargs):
+        if kwargs["repositoryName"].endswith("-002"):
+            raise raw.exceptions.InvalidParameterException(
+                {"Error": {"Code": "InvalidParameterException", "Message": "Invalid repository policy provided"}},
+                "SetRepositoryPolicy",
+            )
+        return real_set(**kwargs)
+
+    monkeypatch.setattr(client, "set_repository_policy", refuse)
+    results = run(client, fleet(4))
+    failed = [r for r in results if r.get("failed")]
+    assert [r["name"] for r in failed] == ["team/app-002"]
+    assert failed[0]["error_code"] == "InvalidParameterException"
+    assert failed[0]["msg"].startswith(
+        "repositories[2] (name 'team/app-002'): Failed to set the policy of repository 'team/app-002': "
+    )
+    assert "Invalid repository policy provided" in failed[0]["msg"]
+    # The repository itself was created before the policy failed: changed, and reported as such.
+    assert failed[0]["changed"] and failed[0]["action"] == "created"
+    assert failed[0]["lifecycle_policy"] is None
+    assert all(r["changed"] and not r.get("failed") for r in results if r["name"] != "team/app-002")
+    assert bulk.failure_message(results).startswith("1 of 4 repositories failed; the other 3 converged (3 changed)")
+
+
+def test_combined_diff_lists_changed_repositories(client, raw):
+    raw.create_repository(repositoryName="a/same")
+    results = run(client, [{"name": "a/same"}, {"name": "a/new", "scan_on_push": True}])
+    diff = bulk.combined_diff(results)
+    assert [d["before_header"] for d in diff] == ["a/new"]
+    assert diff[0]["after"]["repository"]["scan_on_push"] is True
+
+
+def test_many_threads_keep_the_order(client, calls):
+    entries = fleet(40, lifecycle=None)
+    results = run(client, entries, concurrency=16)
+    assert [r["name"] for r in results] == [e["name"] for e in entries]
+    assert calls.counts["CreateRepository"] == 40 and calls.counts["SetRepositoryPolicy"] == 40
