@@ -22,7 +22,7 @@ TEST_LOCALAWS := LOCALAWS_HOME=$(ROOT)/.build/localaws-test LOCALAWS_MOTO_PORT=$
 LOCALAWS := $(PY) $(ROOT)/tools/localaws/localaws
 PY_SOURCES := plugins tests tools
 
-.PHONY: help setup demo test lint sanity units emulator-tests package-tests docs-tests runner-tests integration molecule build docs clean
+.PHONY: help setup demo test lint sanity units emulator-tests package-tests docs-tests runner-tests integration molecule reliability-tests build docs clean
 
 help:
 	@echo "make demo   set up, start the local AWS emulator and run the example job against it"
@@ -34,7 +34,7 @@ setup:
 	@VENV=$(VENV) bash tools/setup.sh
 
 test: setup
-	@$(MAKE) --no-print-directory lint sanity units emulator-tests package-tests docs-tests integration molecule runner-tests
+	@$(MAKE) --no-print-directory lint sanity units emulator-tests package-tests docs-tests integration molecule runner-tests reliability-tests
 	@echo "make test: all tiers passed"
 
 lint:
@@ -61,6 +61,15 @@ docs-tests:
 # configure.yml and publish.yml run through ansible-runner the way AWX runs them.
 runner-tests:
 	$(BIN)/pytest -q tests/runner
+
+# Faults (throttling, 5xx, dropped connections), partial failure, bad input, deletion safety,
+# secrets at -vvv, concurrent auth-file writers.
+reliability-tests:
+	$(BIN)/pytest -q tests/reliability
+
+# Opt-in: run the whole integration suite at -vvv and scan it for secrets (about 9 minutes).
+secrets-scan:
+	DOCKYARD_SECRETS_FULL=1 $(BIN)/pytest -q tests/reliability/test_secrets.py -k integration_suite
 
 # Regenerate docs/reference from the modules' and roles' documentation.
 docs:

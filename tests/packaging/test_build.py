@@ -39,7 +39,9 @@ def installed(tmp_path_factory):
     (tarball,) = (work / "dist").glob("dockyard-ecr-*.tar.gz")
     dest = work / "collections"
     subprocess.run(
-        [BIN / "ansible-galaxy", "collection", "install", "--no-deps", "-p", str(dest), str(tarball)],
+        # --force: the checkout itself may be on the configured collections path (make exports it),
+        # and ansible-galaxy would then call the collection installed already.
+        [BIN / "ansible-galaxy", "collection", "install", "--force", "--no-deps", "-p", str(dest), str(tarball)],
         check=True,
         capture_output=True,
     )
