@@ -22,11 +22,12 @@ TEST_LOCALAWS := LOCALAWS_HOME=$(ROOT)/.build/localaws-test LOCALAWS_MOTO_PORT=$
 LOCALAWS := $(PY) $(ROOT)/tools/localaws/localaws
 PY_SOURCES := plugins tests tools
 
-.PHONY: help setup demo test lint sanity units emulator-tests package-tests docs-tests runner-tests integration molecule reliability-tests build docs clean
+.PHONY: help setup demo test lint sanity units emulator-tests package-tests docs-tests runner-tests integration molecule reliability-tests build docs bench clean
 
 help:
 	@echo "make demo   set up, start the local AWS emulator and run the example job against it"
 	@echo "make test   set up and run the whole suite: lint, sanity, unit, emulator, integration"
+	@echo "make bench  converge and publish at scale, side by side with the ecs_ecr loop (not in make test)"
 	@echo "make setup  only the set-up (venv, collections, apt packages); fast when done already"
 	@echo "make lint | sanity | units | emulator-tests | package-tests | integration | build"
 
@@ -70,6 +71,10 @@ reliability-tests:
 # Opt-in: run the whole integration suite at -vvv and scan it for secrets (about 9 minutes).
 secrets-scan:
 	DOCKYARD_SECRETS_FULL=1 $(BIN)/pytest -q tests/reliability/test_secrets.py -k integration_suite
+
+# Benchmarks (bench/README.md), never part of `make test`; N=, ACCOUNTS=, BASELINE_ACCOUNTS=, REPEAT=, PUBLISH= override.
+bench: setup
+	$(PY) bench/run.py
 
 # Regenerate docs/reference from the modules' and roles' documentation.
 docs:
