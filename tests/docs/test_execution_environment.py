@@ -72,7 +72,19 @@ def installed(context, tmp_path_factory) -> Path:
         (root / "ansible_collections" / namespace).mkdir(parents=True, exist_ok=True)
         (root / "ansible_collections" / namespace / name).symlink_to(source, target_is_directory=True)
     result = run(
-        [tool("ansible-galaxy"), "collection", "install", "--no-deps", "-r", "requirements.yml", "-p", str(root)],
+        # --force: the checkout may itself be on the configured collections path (make exports it), and
+        # ansible-galaxy would then call dockyard.ecr installed already and copy nothing.
+        [
+            tool("ansible-galaxy"),
+            "collection",
+            "install",
+            "--force",
+            "--no-deps",
+            "-r",
+            "requirements.yml",
+            "-p",
+            str(root),
+        ],
         cwd=context / "_build",
     )
     assert result.returncode == 0, result.stdout + result.stderr
