@@ -467,6 +467,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.dockyard.ecr.plugins.module_utils.ecr import ECRError, ecr_client
 from ansible_collections.dockyard.ecr.plugins.module_utils.lifecycle import (
     HAS_JSONSCHEMA,
+    RULE_OPTIONS,
     RepositoryNotFoundError,
     converge_lifecycle,
     describe_all_images,
@@ -479,20 +480,6 @@ from ansible_collections.dockyard.ecr.plugins.module_utils.lifecycle import (
     validate_rules,
 )
 from ansible_collections.dockyard.ecr.plugins.module_utils.repository import validate_name, validate_registry_id
-
-RULE_OPTIONS = dict(
-    priority=dict(type="int"),
-    description=dict(type="str"),
-    tag_status=dict(type="str"),
-    tag_prefixes=dict(type="list", elements="str"),
-    tag_patterns=dict(type="list", elements="str"),
-    storage_class=dict(type="str"),
-    count_type=dict(type="str"),
-    count=dict(type="int"),
-    count_unit=dict(type="str"),
-    action=dict(type="str", default="expire"),
-    target_storage_class=dict(type="str"),
-)
 
 
 def desired_policy(params, features):
