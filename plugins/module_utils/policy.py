@@ -420,15 +420,25 @@ def validate_document(document, allow_public=False, scope="repository", option="
     return document
 
 
-def _validate_principals(values, option, allow_public):
+def _unique_checked(values, option, check):
+    """The values stripped (None as ""), each passed to ``check(index, value)``, which raises
+    PolicyError for a bad one; repeats dropped, first one kept."""
     cleaned = []
     for index, value in enumerate(values):
-        if value is None or not str(value).strip():
+        value = str(value).strip() if value is not None else ""
+        check(index, value)
+        if value not in cleaned:
+            cleaned.append(value)
+    return cleaned
+
+
+def _validate_principals(values, option, allow_public):
+    def check(index, value):
+        if not value:
             raise PolicyError(
                 message=f"{option}[{index}]: empty; give a 12-digit account ID or an IAM role/user ARN",
                 option=option,
             )
-        value = str(value).strip()
         if value == "*":
             if not allow_public:
                 raise PolicyError(
@@ -453,15 +463,12 @@ def _validate_principals(values, option, allow_public):
                 ),
                 option=option,
             )
-        if value not in cleaned:
-            cleaned.append(value)
-    return cleaned
+
+    return _unique_checked(values, option, check)
 
 
 def _validate_services(values, option):
-    cleaned = []
-    for index, value in enumerate(values):
-        value = str(value).strip() if value is not None else ""
+    def check(index, value):
         if not SERVICE_PRINCIPAL_RE.fullmatch(value):
             hint = f" (did you mean {value}.amazonaws.com?)" if value and "." not in value else ""
             raise PolicyError(
@@ -471,15 +478,12 @@ def _validate_services(values, option):
                 ),
                 option=option,
             )
-        if value not in cleaned:
-            cleaned.append(value)
-    return cleaned
+
+    return _unique_checked(values, option, check)
 
 
 def _validate_organizations(values, option):
-    cleaned = []
-    for index, value in enumerate(values):
-        value = str(value).strip() if value is not None else ""
+    def check(index, value):
         if not ORG_ID_RE.fullmatch(value):
             raise PolicyError(
                 message=(
@@ -489,9 +493,8 @@ def _validate_organizations(values, option):
                 ),
                 option=option,
             )
-        if value not in cleaned:
-            cleaned.append(value)
-    return cleaned
+
+    return _unique_checked(values, option, check)
 
 
 def validate_grants(grants, allow_public=False):
