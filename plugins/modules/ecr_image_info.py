@@ -236,9 +236,15 @@ tag_details:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.dockyard.ecr.plugins.module_utils.ecr import ECRError, ecr_client, validate_registry_host
-from ansible_collections.dockyard.ecr.plugins.module_utils.image import read_images, validate_tags
-from ansible_collections.dockyard.ecr.plugins.module_utils.repository import validate_name, validate_registry_id
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.clients import ecr_client
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import ECRError
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.validators import (
+    validate_name,
+    validate_registry_host,
+    validate_registry_id,
+)
+from ansible_collections.dockyard.ecr.plugins.module_utils._converge.image_info import read_images
+from ansible_collections.dockyard.ecr.plugins.module_utils._models.image import validate_tags
 
 
 def main():

@@ -323,37 +323,17 @@ diff:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-from ansible_collections.dockyard.ecr.plugins.module_utils.auth import (
-    AUTH_FILE_KINDS,
-    login,
-    logout,
-    resolve_auth_files,
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.caller import caller_account
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.clients import ecr_client
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import ECRError
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.options import STATES
+from ansible_collections.dockyard.ecr.plugins.module_utils._converge.login import login, logout
+from ansible_collections.dockyard.ecr.plugins.module_utils._models.auth_file import AUTH_FILE_KINDS, resolve_auth_files
+from ansible_collections.dockyard.ecr.plugins.module_utils._models.auth_token import validate_min_validity
+from ansible_collections.dockyard.ecr.plugins.module_utils._models.login_plan import (
     resolve_registries,
-    validate_min_validity,
     validate_registries,
 )
-from ansible_collections.dockyard.ecr.plugins.module_utils.ecr import ECRError, translate_errors
-
-
-def caller_account(module):
-    """The account the credentials belong to (sts:GetCallerIdentity), for registries given without one."""
-
-    def lookup(region):
-        client = module.client("sts", retry_decorator=AWSRetry.jittered_backoff(), region=region)
-        with translate_errors("find the caller's AWS account (sts:GetCallerIdentity); give registry_id instead"):
-            return client.get_caller_identity(aws_retry=True)["Account"]
-
-    return lookup
-
-
-def client_for_region(module):
-    """An ECR client per region, made when a token has to be fetched there."""
-
-    def make(region):
-        return module.client("ecr", retry_decorator=AWSRetry.jittered_backoff(), region=region)
-
-    return make
 
 
 def main():
@@ -373,7 +353,7 @@ def main():
         podman_auth_file=dict(type="path"),
         min_validity=dict(type="raw", default="1h"),
         credential_helper=dict(type="bool", default=False),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
+        state=dict(type="str", choices=list(STATES), default="present"),
     )
     module = AnsibleAWSModule(
         argument_spec=argument_spec,
@@ -386,14 +366,14 @@ def main():
         min_validity = validate_min_validity(params["min_validity"])
         specs = validate_registries(params["registries"], params["registry_ids"], module.region)
         auth_files = resolve_auth_files(params["auth_files"], params["docker_config"], params["podman_auth_file"])
-        registries = resolve_registries(specs, caller_account(module))
+        registries = resolve_registries(specs, lambda region: caller_account(module, region))
         if params["state"] == "absent":
             result = logout(registries, auth_files, check_mode=module.check_mode)
         else:
             result = login(
                 registries,
                 auth_files,
-                client_for_region(module),
+                lambda region: ecr_client(module, region=region),
                 min_validity=min_validity,
                 credential_helper=params["credential_helper"],
                 check_mode=module.check_mode,

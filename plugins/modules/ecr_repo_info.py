@@ -170,8 +170,13 @@ repositories:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.dockyard.ecr.plugins.module_utils.ecr import ECRError, ecr_client, validate_registry_host
-from ansible_collections.dockyard.ecr.plugins.module_utils.repository import list_repositories, validate_registry_id
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.clients import ecr_client
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import ECRError
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.validators import (
+    validate_registry_host,
+    validate_registry_id,
+)
+from ansible_collections.dockyard.ecr.plugins.module_utils._converge.repository_info import list_repositories
 
 
 def main():

@@ -420,24 +420,25 @@ diff:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.dockyard.ecr.plugins.module_utils.bulk import (
+from ansible_collections.dockyard.ecr.plugins.module_utils._api.kms import KmsKeyResolver
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.clients import lazy_client
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import ECRError
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.validators import (
+    validate_registry_host,
+    validate_registry_id,
+)
+from ansible_collections.dockyard.ecr.plugins.module_utils._converge.bulk import bulk_client, run
+from ansible_collections.dockyard.ecr.plugins.module_utils._models.bulk_request import (
     DEFAULT_CONCURRENCY,
-    Converger,
-    bulk_client,
-    combined_diff,
-    failure_message,
-    summarize,
     validate_concurrency,
     validate_params,
 )
-from ansible_collections.dockyard.ecr.plugins.module_utils.ecr import ECRError, lazy_client, validate_registry_host
-from ansible_collections.dockyard.ecr.plugins.module_utils.lifecycle import supported_features
-from ansible_collections.dockyard.ecr.plugins.module_utils.repository import KmsKeyResolver, validate_registry_id
+from ansible_collections.dockyard.ecr.plugins.module_utils._models.lifecycle_rules import supported_features
 
 
 def main():
     argument_spec = dict(
-        # The entries are checked by bulk.validate_params (with the same argument spec machinery), so
+        # The entries are checked by bulk_request.validate_params (with the same argument spec machinery), so
         # that every message can name the entry; Ansible's own checks of list elements cannot.
         repositories=dict(type="list", elements="dict", required=True),
         registry_id=dict(type="str"),
@@ -453,25 +454,18 @@ def main():
         registry_host = validate_registry_host(module.params["registry_host"])
         client = bulk_client(module, concurrency)
         requests = validate_params(module.params, supported_features(client.meta.service_model))
-        converger = Converger(
+        output, message = run(
             client,
+            requests,
+            concurrency,
             check_mode=module.check_mode,
             registry_id=registry_id,
             registry_host=registry_host,
             resolver=KmsKeyResolver(lazy_client(module, "kms")),
         )
-        results = converger.run(requests, concurrency)
     except ECRError as e:
         module.fail_json_aws_error(e)
 
-    summary = summarize(results)
-    output = dict(
-        changed=summary["changed"] > 0,
-        repositories=results,
-        summary=summary,
-        diff=combined_diff(results),
-    )
-    message = failure_message(results)
     if message:
         module.fail_json(msg=message, **output)
     module.exit_json(**output)

@@ -159,7 +159,5 @@ def _add_child_digests(client, repository, registry_id, details):
 def count_images(client, name, registry_id=None):
     """How many images (tagged or not) the repository holds: one DescribeImages entry per image."""
     with translate_errors(f"list images in repository {name!r}"):
-        details = paginate(
-            client, "describe_images", "imageDetails", repositoryName=name, **registry_args(registry_id)
-        )
+        details = paginate(client, "describe_images", "imageDetails", repositoryName=name, **registry_args(registry_id))
     return len(details)

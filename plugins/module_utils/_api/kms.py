@@ -11,7 +11,6 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import
 from ansible_collections.dockyard.ecr.plugins.module_utils._models.repository_settings import KMS_KEY_ARN_RE
 
 
-
 class KmsKeyResolver:
     """Resolves KMS key aliases and IDs to key ARNs with ``DescribeKey``; thread-safe, cached.
 

@@ -22,6 +22,7 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._common.registry impo
 DESCRIBE_BATCH = 100  # DescribeRepositories takes up to 100 repositoryNames
 LIST_PAGE_SIZE = 1000  # DescribeRepositories maxResults when listing the registry
 
+
 def describe_repository(client, name, registry_id=None):
     """The DescribeRepositories entry for one repository, or None when it does not exist."""
     with translate_errors(f"describe repository {name!r}"):

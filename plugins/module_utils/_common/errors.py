@@ -20,6 +20,7 @@ except ImportError:
 
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
+
 class ECRError(AnsibleAWSError):
     """An error the caller reports with ``module.fail_json_aws_error(e)``.
 

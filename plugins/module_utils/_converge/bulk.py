@@ -45,7 +45,9 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._models.bulk_request 
     failure_message,
     summarize,
 )
-from ansible_collections.dockyard.ecr.plugins.module_utils._models.lifecycle_rules import normalize as lifecycle_normalize
+from ansible_collections.dockyard.ecr.plugins.module_utils._models.lifecycle_rules import (
+    normalize as lifecycle_normalize,
+)
 from ansible_collections.dockyard.ecr.plugins.module_utils._models.policy_document import normalize as policy_normalize
 from ansible_collections.dockyard.ecr.plugins.module_utils._models.repository_settings import (
     repository_from_api,

@@ -23,11 +23,11 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._api.repository_polic
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import PolicyError
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.unread import UNREAD
 from ansible_collections.dockyard.ecr.plugins.module_utils._models.policy_document import (
+    REGISTRY_ACTIONS,
     normalize,
     policies_differ,
     policy_text,
 )
-from ansible_collections.dockyard.ecr.plugins.module_utils._models.policy_document import REGISTRY_ACTIONS
 from ansible_collections.dockyard.ecr.plugins.module_utils._models.policy_request import (
     classify_desired,
     desired_document,

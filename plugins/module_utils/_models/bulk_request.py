@@ -25,9 +25,11 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._common.options impor
     STATES,
 )
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.validators import validate_registry_id
-from ansible_collections.dockyard.ecr.plugins.module_utils._models import lifecycle_request
-from ansible_collections.dockyard.ecr.plugins.module_utils._models import policy_request
-from ansible_collections.dockyard.ecr.plugins.module_utils._models import repository_request
+from ansible_collections.dockyard.ecr.plugins.module_utils._models import (
+    lifecycle_request,
+    policy_request,
+    repository_request,
+)
 
 # ECR's API rate limits are per account and region, shared by every caller, and most ECR control
 # plane operations allow a few to a few tens of requests per second; AWSRetry backs off when one is

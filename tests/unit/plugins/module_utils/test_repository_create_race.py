@@ -3,14 +3,14 @@
 # Copyright: Contributors to the dockyard.ecr project
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The module_utils fixes this suite led to, tested in process.
+"""Creating a repository that meets a lost answer or another creator (``_converge.repository.converge``).
+
+Tested in process against a moto server behind the reliability suite's fault proxy (``tests/reliability``).
 
 - A write whose answer is lost, and retried: botocore retries a call whose connection dropped, also a
   write that moto (or ECR) had already applied. CreateRepository then meets
-  RepositoryAlreadyExistsException; repository.converge must converge the repository that now exists
+  RepositoryAlreadyExistsException; converge_repository.converge must converge the repository that now exists
   instead of failing.
-- Bad tags and KMS keys fail before any call: ECR refuses them, but only after the UntagResource that
-  comes first (or the CreateRepository) went through, which is half a change.
 """
 
 from __future__ import annotations
@@ -21,14 +21,37 @@ boto3 = pytest.importorskip("boto3")
 moto_server = pytest.importorskip("moto.server")
 
 # pylint: disable=wrong-import-position
+import importlib.util  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
+
 from ansible_collections.amazon.aws.plugins.module_utils.retries import (  # noqa: E402
     AWSRetry,
     RetryingBotoClientWrapper,
 )
-from ansible_collections.dockyard.ecr.plugins.module_utils import repository  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils.ecr import ECRError  # noqa: E402
-from conftest import free_port_block  # noqa: E402
-from faultproxy import FaultProxy  # noqa: E402
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import ECRError  # noqa: E402
+from ansible_collections.dockyard.ecr.plugins.module_utils._converge import (
+    repository as converge_repository,
+)  # noqa: E402
+from ansible_collections.dockyard.ecr.plugins.module_utils._models import (  # noqa: E402
+    repository_request as models_repository_request,
+)
+
+RELIABILITY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "reliability")
+
+
+def _reliability_module(name, filename):
+    """A helper module of the reliability suite (the fault proxy, the port picker), loaded by path."""
+    if RELIABILITY not in sys.path:
+        sys.path.insert(0, RELIABILITY)
+    spec = importlib.util.spec_from_file_location(name, os.path.join(RELIABILITY, filename))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+FaultProxy = _reliability_module("reliability_faultproxy", "faultproxy.py").FaultProxy
+free_port_block = _reliability_module("reliability_conftest", "conftest.py").free_port_block
 
 
 @pytest.fixture(scope="module")
@@ -68,13 +91,13 @@ def desired(name: str, **settings) -> dict:
         "force": False,
     }
     params.update(settings)
-    return repository.validate_params(params)
+    return models_repository_request.validate_params(params)
 
 
 def test_create_whose_answer_was_lost_converges(moto_url, proxy):
     proxy.state.configure(rate=1.0, faults=["drop_after"], operations=["CreateRepository"], limit=1)
     wanted = desired("retried/create", image_tag_mutability="immutable", scan_on_push=True, tags={"team": "a"})
-    changed, before, after = repository.converge(ecr(proxy.url), wanted)
+    changed, before, after = converge_repository.converge(ecr(proxy.url), wanted)
     creates = [r for r in proxy.state.snapshot()["requests"] if r["operation"] == "CreateRepository"]
     assert [r["fault"] for r in creates] == ["drop_after", None]  # applied, answer lost, retried
     assert (changed, before) == (True, {})
@@ -82,7 +105,7 @@ def test_create_whose_answer_was_lost_converges(moto_url, proxy):
     assert after["tags"] == {"team": "a"}
     assert after["arn"].endswith(":repository/retried/create")
     # A second run finds nothing to do.
-    assert repository.converge(ecr(moto_url), wanted)[0] is False
+    assert converge_repository.converge(ecr(moto_url), wanted)[0] is False
 
 
 def test_create_that_meets_another_creator_converges_its_settings(moto_url):
@@ -97,9 +120,9 @@ def test_create_that_meets_another_creator_converges_its_settings(moto_url):
     client.client.create_repository = create_after_someone_else
     client.__dict__.pop("create_repository", None)
     wanted = desired("retried/race", scan_on_push=True, tags={"team": "b"})
-    changed, before, after = repository.converge(client, wanted)
+    changed, before, after = converge_repository.converge(client, wanted)
     assert (changed, before) == (True, {})
-    read = repository.read_repository(ecr(moto_url), "retried/race")
+    read = converge_repository.read_repository(ecr(moto_url), "retried/race")
     assert read["scan_on_push"] is True
     assert read["tags"] == {"team": "b"}  # purge_tags: the other creator's tag is gone
     assert after["tags"] == read["tags"]
@@ -111,61 +134,5 @@ def test_other_create_errors_still_fail(moto_url, proxy):
                "message": "repositories per registry"}]
     )  # fmt: skip
     with pytest.raises(ECRError) as raised:
-        repository.converge(ecr(proxy.url), desired("retried/limit"))
+        converge_repository.converge(ecr(proxy.url), desired("retried/limit"))
     assert "Failed to create repository 'retried/limit'" in str(raised.value.message)
-
-
-@pytest.mark.parametrize(
-    "tags, fragment",
-    [
-        ({"aws:owner": "x"}, "tags: tag key 'aws:owner' starts with 'aws:', which AWS reserves"),
-        ({"AWS:Owner": "x"}, "starts with 'aws:'"),
-        ({"k" * 129: "x"}, "has 129 characters; give 1 to 128"),
-        ({"": "x"}, "tags: tag key '' has 0 characters"),
-        ({"team": "v" * 257}, "tags: the value of tag 'team' has 257 characters; ECR allows at most 256"),
-        ({f"k{i}": "v" for i in range(51)}, "tags: 51 tags; a repository can have at most 50"),
-    ],
-)
-def test_bad_tags_fail_before_any_call(tags, fragment):
-    with pytest.raises(ECRError) as raised:
-        desired("team/app", tags=tags)
-    assert fragment in raised.value.message
-    assert raised.value.option == "tags"
-
-
-def test_good_tags_pass():
-    tags = {"k" * 128: "v" * 256, "team": "", "cost-center": "42", "Ünïcode key": "välue"}
-    assert desired("team/app", tags=tags)["tags"] == tags
-
-
-@pytest.mark.parametrize(
-    "kms_key",
-    [
-        "1234abcd-12ab-34cd-56ef-1234567890ab",
-        "mrk-1234abcd12ab34cd56ef1234567890ab",
-        "alias/ecr",
-        "alias/aws/ecr",
-        "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-        "arn:aws-cn:kms:cn-north-1:123456789012:alias/team/ecr",
-    ],
-)
-def test_kms_key_forms_are_accepted(kms_key):
-    assert desired("team/app", encryption={"type": "KMS", "kms_key": kms_key})["encryption"]["kms_key"] == kms_key
-
-
-@pytest.mark.parametrize(
-    "kms_key",
-    [
-        "arn:aws:kms:us-east-1:123:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-        "arn:aws:kms:us-east-1:123456789012:key/not-a-key-id",
-        "my-key",
-        "alias/",
-        "arn:aws:iam::123456789012:role/ecr",
-    ],
-)
-def test_bad_kms_keys_fail_before_any_call(kms_key):
-    with pytest.raises(ECRError) as raised:
-        desired("team/app", encryption={"type": "KMS", "kms_key": kms_key})
-    assert f"encryption.kms_key: {kms_key!r} is not a KMS key ID, key ARN, alias name or alias ARN" in (
-        raised.value.message
-    )
