@@ -30,11 +30,6 @@ options:
       - The repository name, for example V(team/app).
     type: str
     required: true
-  registry_id:
-    description:
-      - The AWS account ID (12 digits) of the registry that holds the repository.
-      - If not set, the registry of the account the credentials belong to.
-    type: str
   image_tags:
     description:
       - The tags to look up.
@@ -62,6 +57,7 @@ extends_documentation_fragment:
   - dockyard.ecr.attributes.actiongroup_ecr
   - dockyard.ecr.attributes.info_module
   - dockyard.ecr.registry
+  - dockyard.ecr.registry.registry_id
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3

@@ -33,11 +33,6 @@ options:
     type: str
     required: true
     aliases: [name, repository_name]
-  registry_id:
-    description:
-      - The AWS account ID (12 digits) of the registry that holds the repository.
-      - If not set, the registry of the account the credentials belong to.
-    type: str
   state:
     description:
       - Whether the repository should have a lifecycle policy.
@@ -203,6 +198,7 @@ seealso:
 extends_documentation_fragment:
   - dockyard.ecr.attributes
   - dockyard.ecr.attributes.actiongroup_ecr
+  - dockyard.ecr.registry.registry_id
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3

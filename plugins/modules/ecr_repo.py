@@ -36,11 +36,6 @@ options:
     type: str
     choices: [present, absent]
     default: present
-  registry_id:
-    description:
-      - The AWS account ID (12 digits) of the registry that holds the repository.
-      - If not set, the registry of the account the credentials belong to.
-    type: str
   image_tag_mutability:
     description:
       - Whether an image tag can be pushed again to point to another image (V(mutable)) or not
@@ -127,6 +122,7 @@ extends_documentation_fragment:
   - dockyard.ecr.attributes
   - dockyard.ecr.attributes.actiongroup_ecr
   - dockyard.ecr.registry
+  - dockyard.ecr.registry.registry_id
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.tags

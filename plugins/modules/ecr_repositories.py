@@ -185,11 +185,6 @@ options:
                 from O(repositories[].lifecycle.keep_last), which is required with this preset.
             type: list
             elements: str
-  registry_id:
-    description:
-      - The AWS account ID (12 digits) of the registry that holds the repositories.
-      - If not set, the registry of the account the credentials belong to.
-    type: str
   concurrency:
     description:
       - How many repositories are converged at the same time (threads sharing one client), from 1 to 50.
@@ -235,6 +230,7 @@ extends_documentation_fragment:
   - dockyard.ecr.attributes
   - dockyard.ecr.attributes.actiongroup_ecr
   - dockyard.ecr.registry
+  - dockyard.ecr.registry.registry_id
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3

@@ -13,11 +13,11 @@ import os
 import stat
 
 import pytest
-from ansible_collections.dockyard.ecr.plugins.module_utils._common import errors as common_errors  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils._converge import login as converge_login  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils._models import auth_file as models_auth_file  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils._models import auth_token as models_auth_token  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils._models import login_plan as models_login_plan  # noqa: E402
+from ansible_collections.dockyard.ecr.plugins.module_utils._common import errors as common_errors
+from ansible_collections.dockyard.ecr.plugins.module_utils._converge import login as converge_login
+from ansible_collections.dockyard.ecr.plugins.module_utils._models import auth_file as models_auth_file
+from ansible_collections.dockyard.ecr.plugins.module_utils._models import auth_token as models_auth_token
+from ansible_collections.dockyard.ecr.plugins.module_utils._models import login_plan as models_login_plan
 
 pytest.importorskip("botocore")
 

@@ -21,18 +21,11 @@ moto = pytest.importorskip("moto")
 
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry  # noqa: E402
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import BulkError  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import ECRError  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils._converge import bulk as converge_bulk  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils._models import (
-    bulk_request as models_bulk_request,
-)  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils._models import (
-    lifecycle_request as models_lifecycle_request,
-)  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils._models import (
-    policy_request as models_policy_request,
-)  # noqa: E402
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import BulkError, ECRError
+from ansible_collections.dockyard.ecr.plugins.module_utils._converge import bulk as converge_bulk
+from ansible_collections.dockyard.ecr.plugins.module_utils._models import bulk_request as models_bulk_request
+from ansible_collections.dockyard.ecr.plugins.module_utils._models import lifecycle_request as models_lifecycle_request
+from ansible_collections.dockyard.ecr.plugins.module_utils._models import policy_request as models_policy_request
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"

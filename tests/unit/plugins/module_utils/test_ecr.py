@@ -6,10 +6,10 @@
 """module_utils/ecr.py: registry hosts, repository URIs and error translation."""
 
 import pytest
-from ansible_collections.dockyard.ecr.plugins.module_utils._common import errors as common_errors  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils._common import partitions as common_partitions  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils._common import registry as common_registry  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils._common import validators as common_validators  # noqa: E402
+from ansible_collections.dockyard.ecr.plugins.module_utils._common import errors as common_errors
+from ansible_collections.dockyard.ecr.plugins.module_utils._common import partitions as common_partitions
+from ansible_collections.dockyard.ecr.plugins.module_utils._common import registry as common_registry
+from ansible_collections.dockyard.ecr.plugins.module_utils._common import validators as common_validators
 
 botocore = pytest.importorskip("botocore")
 

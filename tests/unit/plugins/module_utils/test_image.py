@@ -15,15 +15,13 @@ moto = pytest.importorskip("moto")
 
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry  # noqa: E402
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils._api import images as api_images  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils._common import errors as common_errors  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import ECRError  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils._converge import (
-    image_info as converge_image_info,
-)  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils._models import image as models_image  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils._models import manifests as models_manifests  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils._models import wildcards as models_wildcards  # noqa: E402
+from ansible_collections.dockyard.ecr.plugins.module_utils._api import images as api_images
+from ansible_collections.dockyard.ecr.plugins.module_utils._common import errors as common_errors
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import ECRError
+from ansible_collections.dockyard.ecr.plugins.module_utils._converge import image_info as converge_image_info
+from ansible_collections.dockyard.ecr.plugins.module_utils._models import image as models_image
+from ansible_collections.dockyard.ecr.plugins.module_utils._models import manifests as models_manifests
+from ansible_collections.dockyard.ecr.plugins.module_utils._models import wildcards as models_wildcards
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"

@@ -13,26 +13,22 @@ import boto3
 import botocore.session
 import pytest
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry, RetryingBotoClientWrapper
-from ansible_collections.dockyard.ecr.plugins.module_utils._api import images as api_images  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils._api import (
-    lifecycle_policy as api_lifecycle_policy,
-)  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import ECRError  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import LifecycleError  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import RepositoryNotFoundError  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils._converge import (
-    lifecycle as converge_lifecycle,
-)  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils._models import (  # noqa: E402
+from ansible_collections.dockyard.ecr.plugins.module_utils._api import images as api_images
+from ansible_collections.dockyard.ecr.plugins.module_utils._api import lifecycle_policy as api_lifecycle_policy
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import (
+    ECRError,
+    LifecycleError,
+    RepositoryNotFoundError,
+)
+from ansible_collections.dockyard.ecr.plugins.module_utils._converge import lifecycle as converge_lifecycle
+from ansible_collections.dockyard.ecr.plugins.module_utils._models import (
     lifecycle_evaluation as models_lifecycle_evaluation,
 )
+from ansible_collections.dockyard.ecr.plugins.module_utils._models import lifecycle_rules as models_lifecycle_rules
 from ansible_collections.dockyard.ecr.plugins.module_utils._models import (
-    lifecycle_rules as models_lifecycle_rules,
-)  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils._models import (  # noqa: E402
     lifecycle_validation as models_lifecycle_validation,
 )
-from ansible_collections.dockyard.ecr.plugins.module_utils._models import wildcards as models_wildcards  # noqa: E402
+from ansible_collections.dockyard.ecr.plugins.module_utils._models import wildcards as models_wildcards
 from moto import mock_aws
 
 NOW = datetime(2025, 6, 30, 12, 0, tzinfo=timezone.utc)

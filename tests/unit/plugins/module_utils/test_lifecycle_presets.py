@@ -9,17 +9,15 @@ import hashlib
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import LifecycleError  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils._models import (  # noqa: E402
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import LifecycleError
+from ansible_collections.dockyard.ecr.plugins.module_utils._models import (
     lifecycle_evaluation as models_lifecycle_evaluation,
 )
+from ansible_collections.dockyard.ecr.plugins.module_utils._models import lifecycle_presets as models_lifecycle_presets
 from ansible_collections.dockyard.ecr.plugins.module_utils._models import (
-    lifecycle_presets as models_lifecycle_presets,
-)  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils._models import (  # noqa: E402
     lifecycle_validation as models_lifecycle_validation,
 )
-from ansible_collections.dockyard.ecr.plugins.module_utils._models.lifecycle_presets import (  # noqa: E402
+from ansible_collections.dockyard.ecr.plugins.module_utils._models.lifecycle_presets import (
     presets_to_rules,
 )
 

@@ -9,16 +9,14 @@ import fnmatch
 import random
 from datetime import datetime, timedelta, timezone
 
-from ansible_collections.dockyard.ecr.plugins.module_utils._models import (  # noqa: E402
+from ansible_collections.dockyard.ecr.plugins.module_utils._models import (
     lifecycle_evaluation as models_lifecycle_evaluation,
 )
+from ansible_collections.dockyard.ecr.plugins.module_utils._models import lifecycle_rules as models_lifecycle_rules
 from ansible_collections.dockyard.ecr.plugins.module_utils._models import (
-    lifecycle_rules as models_lifecycle_rules,
-)  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils._models import (  # noqa: E402
     lifecycle_validation as models_lifecycle_validation,
 )
-from ansible_collections.dockyard.ecr.plugins.module_utils._models import wildcards as models_wildcards  # noqa: E402
+from ansible_collections.dockyard.ecr.plugins.module_utils._models import wildcards as models_wildcards
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

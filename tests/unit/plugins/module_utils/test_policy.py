@@ -8,18 +8,12 @@
 import json
 
 import pytest
-from ansible_collections.dockyard.ecr.plugins.module_utils._common import errors as common_errors  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils._common import options as common_options  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import ECRError  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils._models import (
-    policy_document as models_policy_document,
-)  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils._models import (
-    policy_grants as models_policy_grants,
-)  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils._models import (
-    policy_request as models_policy_request,
-)  # noqa: E402
+from ansible_collections.dockyard.ecr.plugins.module_utils._common import errors as common_errors
+from ansible_collections.dockyard.ecr.plugins.module_utils._common import options as common_options
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import ECRError
+from ansible_collections.dockyard.ecr.plugins.module_utils._models import policy_document as models_policy_document
+from ansible_collections.dockyard.ecr.plugins.module_utils._models import policy_grants as models_policy_grants
+from ansible_collections.dockyard.ecr.plugins.module_utils._models import policy_request as models_policy_request
 
 A1 = "111111111111"
 A2 = "222222222222"

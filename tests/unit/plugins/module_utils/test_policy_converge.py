@@ -15,24 +15,14 @@ moto = pytest.importorskip("moto")
 
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry  # noqa: E402
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils._api import (
-    registry_policy as api_registry_policy,
-)  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils._api import (
-    repository_policy as api_repository_policy,
-)  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils._common import errors as common_errors  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import ECRError  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils._converge import policy as converge_policy  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils._models import (
-    policy_document as models_policy_document,
-)  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils._models import (
-    policy_grants as models_policy_grants,
-)  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils._models import (
-    policy_request as models_policy_request,
-)  # noqa: E402
+from ansible_collections.dockyard.ecr.plugins.module_utils._api import registry_policy as api_registry_policy
+from ansible_collections.dockyard.ecr.plugins.module_utils._api import repository_policy as api_repository_policy
+from ansible_collections.dockyard.ecr.plugins.module_utils._common import errors as common_errors
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import ECRError
+from ansible_collections.dockyard.ecr.plugins.module_utils._converge import policy as converge_policy
+from ansible_collections.dockyard.ecr.plugins.module_utils._models import policy_document as models_policy_document
+from ansible_collections.dockyard.ecr.plugins.module_utils._models import policy_grants as models_policy_grants
+from ansible_collections.dockyard.ecr.plugins.module_utils._models import policy_request as models_policy_request
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"

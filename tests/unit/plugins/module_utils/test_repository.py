@@ -16,22 +16,18 @@ moto = pytest.importorskip("moto")
 
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry  # noqa: E402
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils._api import kms as api_kms  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils._api import repositories as api_repositories  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils._api import tags as api_tags  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils._common import errors as common_errors  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils._common import validators as common_validators  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import ECRError  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils._converge import (
-    repository as converge_repository,
-)  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils._converge import (
-    repository_info as converge_repository_info,
-)  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils._models import (  # noqa: E402
+from ansible_collections.dockyard.ecr.plugins.module_utils._api import kms as api_kms
+from ansible_collections.dockyard.ecr.plugins.module_utils._api import repositories as api_repositories
+from ansible_collections.dockyard.ecr.plugins.module_utils._api import tags as api_tags
+from ansible_collections.dockyard.ecr.plugins.module_utils._common import errors as common_errors
+from ansible_collections.dockyard.ecr.plugins.module_utils._common import validators as common_validators
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import ECRError
+from ansible_collections.dockyard.ecr.plugins.module_utils._converge import repository as converge_repository
+from ansible_collections.dockyard.ecr.plugins.module_utils._converge import repository_info as converge_repository_info
+from ansible_collections.dockyard.ecr.plugins.module_utils._models import (
     repository_request as models_repository_request,
 )
-from ansible_collections.dockyard.ecr.plugins.module_utils._models import (  # noqa: E402
+from ansible_collections.dockyard.ecr.plugins.module_utils._models import (
     repository_settings as models_repository_settings,
 )
 

@@ -29,11 +29,9 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import (  # noq
     AWSRetry,
     RetryingBotoClientWrapper,
 )
-from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import ECRError  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils._converge import (
-    repository as converge_repository,
-)  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils._models import (  # noqa: E402
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import ECRError
+from ansible_collections.dockyard.ecr.plugins.module_utils._converge import repository as converge_repository
+from ansible_collections.dockyard.ecr.plugins.module_utils._models import (
     repository_request as models_repository_request,
 )
 
