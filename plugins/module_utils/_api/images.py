@@ -68,10 +68,7 @@ def batch_get_images(client, repository, image_ids, registry_id=None):
 def describe_images(client, repository, digests=None, registry_id=None):
     """DescribeImages entries for ``digests`` (100 per call), or all images of the repository."""
     if digests is None:
-        with translate_errors(f"list images of repository {repository!r}"):
-            return paginate(
-                client, "describe_images", "imageDetails", repositoryName=repository, **registry_args(registry_id)
-            )
+        return list_images(client, repository, registry_id)
     details = []
     for chunk in chunks(list(dict.fromkeys(digests)), DESCRIBE_MAX):
         with translate_errors(f"describe images of repository {repository!r}"):
@@ -114,6 +111,27 @@ def _image_status_filter(client):
     return {"filter": {"imageStatus": "ANY"}}
 
 
+def list_images(client, repository, registry_id=None, archived=False):
+    """Every image of a repository (all pages) as DescribeImages ``imageDetails``: the one lister.
+
+    ECR lists only ACTIVE images unless asked; ``archived`` asks for every status (when botocore knows the
+    filter). Raises RepositoryNotFoundError, or ECRError when AWS refuses.
+    """
+    status = _image_status_filter(client) if archived else {}
+    with translate_errors(f"list the images of repository {repository!r}"):
+        try:
+            return paginate(
+                client,
+                "describe_images",
+                "imageDetails",
+                repositoryName=repository,
+                **registry_args(registry_id),
+                **status,
+            )
+        except is_boto3_error_code("RepositoryNotFoundException") as e:
+            raise repository_not_found(repository, registry_id, e) from e
+
+
 def describe_all_images(client, repository, registry_id=None, manifest_lists=True):
     """Every image of a repository (all pages, archived ones too), as DescribeImages ``imageDetails``.
 
@@ -121,18 +139,7 @@ def describe_all_images(client, repository, registry_id=None, manifest_lists=Tru
     references, read with BatchGetImage (one call per 100 lists), so that ``evaluate`` can keep them.
     Raises RepositoryNotFoundError, or ECRError when AWS refuses.
     """
-    with translate_errors(f"describe the images of repository {repository!r}"):
-        try:
-            details = paginate(
-                client,
-                "describe_images",
-                "imageDetails",
-                repositoryName=repository,
-                **registry_args(registry_id),
-                **_image_status_filter(client),
-            )
-        except is_boto3_error_code("RepositoryNotFoundException") as e:
-            raise repository_not_found(repository, registry_id, e) from e
+    details = list_images(client, repository, registry_id, archived=True)
     if manifest_lists:
         _add_child_digests(client, repository, registry_id, details)
     return details
@@ -158,6 +165,4 @@ def _add_child_digests(client, repository, registry_id, details):
 
 def count_images(client, name, registry_id=None):
     """How many images (tagged or not) the repository holds: one DescribeImages entry per image."""
-    with translate_errors(f"list images in repository {name!r}"):
-        details = paginate(client, "describe_images", "imageDetails", repositoryName=name, **registry_args(registry_id))
-    return len(details)
+    return len(list_images(client, name, registry_id))

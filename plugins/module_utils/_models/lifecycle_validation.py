@@ -352,13 +352,18 @@ def _check_tags(problems, index, selection):
             )
 
 
+def _count_type(problems, selection):
+    """(count type, the count type as the messages show it) of a rule's selection."""
+    count_type = _value(selection, "countType")
+    return count_type, problems.dialect.value(("selection", "countType"), count_type)
+
+
 def _check_count_unit(problems, index, selection):
     # [properties] countUnit: "Required: yes, only if countType is set to sinceImagePushed, sinceImagePulled,
     # or sinceImageTransitioned ... an error will occur if you specify a count unit when countType is any
     # other value."
     dialect = problems.dialect
-    count_type = _value(selection, "countType")
-    shown_type = dialect.value(("selection", "countType"), count_type)
+    count_type, shown_type = _count_type(problems, selection)
     if count_type is None:
         return
     if count_type in AGE_COUNT_TYPES:
@@ -378,8 +383,7 @@ def _check_storage_class(problems, index, selection):
     # sinceImagePulled, the only supported value is standard. When using a count type of
     # sinceImageTransitioned, this is required, and the only supported value is archive."
     dialect = problems.dialect
-    count_type = _value(selection, "countType")
-    shown_type = dialect.value(("selection", "countType"), count_type)
+    count_type, shown_type = _count_type(problems, selection)
     if count_type is None:
         return
     if count_type == "sinceImageTransitioned":
@@ -402,10 +406,9 @@ def _check_storage_class(problems, index, selection):
 def _check_action(problems, index, selection, action):
     """The action's target, and the count types that only work with one action."""
     dialect = problems.dialect
-    count_type = _value(selection, "countType")
+    count_type, shown_type = _count_type(problems, selection)
     count = _value(selection, "countNumber")
     kind = _value(action, "type")
-    shown_type = dialect.value(("selection", "countType"), count_type)
     action_path = ("action", "type") if not dialect.snake else ("action",)
     # [properties] Action: targetStorageClass "Required: yes, if type is transition".
     if kind == "transition" and "targetStorageClass" not in action:
@@ -442,8 +445,7 @@ def _check_action(problems, index, selection, action):
 def _check_features(problems, index, selection, action, features):
     """What the installed botocore knows."""
     dialect = problems.dialect
-    count_type = _value(selection, "countType")
-    shown_type = dialect.value(("selection", "countType"), count_type)
+    count_type, shown_type = _count_type(problems, selection)
     botocore_hint = "; upgrade boto3 and botocore on the host that runs the module"
     if FEATURE_TRANSITION not in features and _value(action, "type") == "transition":
         problems.rule(

@@ -76,20 +76,8 @@ def ecr(url: str):
 
 
 def desired(name: str, **settings) -> dict:
-    params = {
-        "name": name,
-        "state": "present",
-        "registry_id": None,
-        "image_tag_mutability": None,
-        "image_tag_mutability_exclusion_filters": None,
-        "scan_on_push": None,
-        "encryption": None,
-        "tags": None,
-        "purge_tags": True,
-        "force": False,
-    }
-    params.update(settings)
-    return models_repository_request.validate_params(params)
+    """A validated ecr_repo request (options left out count as not set)."""
+    return models_repository_request.validate_params(dict(settings, name=name))
 
 
 def test_create_whose_answer_was_lost_converges(moto_url, proxy):
