@@ -197,6 +197,17 @@ options:
       - Allow policies that grant everyone, as O(dockyard.ecr.ecr_policy#module:allow_public), for every entry.
     type: bool
     default: false
+  max_expire_percent:
+    description:
+      - The largest share of a repository's images, in percent, that a new lifecycle policy may expire,
+        as O(dockyard.ecr.ecr_lifecycle#module:max_expire_percent), for every entry.
+      - Before a changed policy is written (in check mode too), the module computes what it would do to the
+        repository's images now; when it would expire more than this share, that repository fails with the
+        counts and nothing of its lifecycle policy is written. The other repositories still converge.
+      - Only expiry counts. A policy already in place and a new repository are not checked.
+      - V(100), the default, turns the check off.
+    type: int
+    default: 100
 attributes:
   check_mode:
     support: full
@@ -429,6 +440,7 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._models.bulk_request 
     validate_concurrency,
     validate_params,
 )
+from ansible_collections.dockyard.ecr.plugins.module_utils._models.lifecycle_guard import validate_max_expire_percent
 from ansible_collections.dockyard.ecr.plugins.module_utils._models.lifecycle_rules import supported_features
 
 
@@ -441,11 +453,13 @@ def main():
         registry_host=dict(type="str"),
         concurrency=dict(type="int", default=DEFAULT_CONCURRENCY),
         allow_public=dict(type="bool", default=False),
+        max_expire_percent=dict(type="int", default=100),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
 
     try:
         concurrency = validate_concurrency(module.params["concurrency"])
+        max_expire_percent = validate_max_expire_percent(module.params["max_expire_percent"])
         registry_id = validate_registry_id(module.params["registry_id"])
         registry_host = validate_registry_host(module.params["registry_host"])
         client = bulk_client(module, concurrency)
@@ -458,6 +472,7 @@ def main():
             registry_id=registry_id,
             registry_host=registry_host,
             resolver=KmsKeyResolver(lazy_client(module, "kms")),
+            max_expire_percent=max_expire_percent,
         )
     except ECRError as e:
         module.fail_json_aws_error(e)

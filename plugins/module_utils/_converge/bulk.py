@@ -45,6 +45,7 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._models.bulk_request 
     failure_message,
     summarize,
 )
+from ansible_collections.dockyard.ecr.plugins.module_utils._models.lifecycle_guard import MAX_EXPIRE_PERCENT_OFF
 from ansible_collections.dockyard.ecr.plugins.module_utils._models.lifecycle_rules import (
     normalize as lifecycle_normalize,
 )
@@ -80,8 +81,17 @@ def _lifecycle_shown(doc):
 class Converger:
     """Converges requests from ``validate_params``; one instance per run, used from many threads."""
 
-    def __init__(self, client, check_mode=False, registry_id=None, registry_host=None, resolver=None):
+    def __init__(
+        self,
+        client,
+        check_mode=False,
+        registry_id=None,
+        registry_host=None,
+        resolver=None,
+        max_expire_percent=MAX_EXPIRE_PERCENT_OFF,
+    ):
         self.client = client
+        self.max_expire_percent = max_expire_percent
         self.check_mode = check_mode
         self.registry_id = registry_id
         self.registry_host = registry_host
@@ -184,6 +194,16 @@ class Converger:
             current_lifecycle = None
             if exists:
                 current_lifecycle = get_lifecycle_policy(self.client, name, registry_id)
+                # The deletion guard, as ecr_lifecycle has it: refuses (before any write) a new policy that
+                # would expire more than max_expire_percent of the images now. A new repository has none.
+                lifecycle_converge.guarded_preview(
+                    self.client,
+                    name,
+                    registry_id,
+                    wanted["document"],
+                    self.max_expire_percent,
+                    current=current_lifecycle,
+                )
             changed, before, after = lifecycle_converge.converge_lifecycle(
                 self.client, name, registry_id, wanted["document"], self.check_mode, current=current_lifecycle
             )
@@ -200,10 +220,24 @@ class Converger:
                 result["action"] = "updated"
 
 
-def run(client, requests, concurrency, check_mode=False, registry_id=None, registry_host=None, resolver=None):
+def run(
+    client,
+    requests,
+    concurrency,
+    check_mode=False,
+    registry_id=None,
+    registry_host=None,
+    resolver=None,
+    max_expire_percent=MAX_EXPIRE_PERCENT_OFF,
+):
     """What ``ecr_repositories`` does for validated requests: the module's result and the failure message (or None)."""
     converger = Converger(
-        client, check_mode=check_mode, registry_id=registry_id, registry_host=registry_host, resolver=resolver
+        client,
+        check_mode=check_mode,
+        registry_id=registry_id,
+        registry_host=registry_host,
+        resolver=resolver,
+        max_expire_percent=max_expire_percent,
     )
     results = converger.run(requests, concurrency)
     summary = summarize(results)

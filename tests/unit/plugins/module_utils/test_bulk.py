@@ -522,3 +522,39 @@ def test_many_threads_keep_the_order(client, calls):
     results = run(client, entries, concurrency=16)
     assert [r["name"] for r in results] == [e["name"] for e in entries]
     assert calls.counts["CreateRepository"] == 40 and calls.counts["SetRepositoryPolicy"] == 40
+
+
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+
+
+@pytest.mark.parametrize("check_mode", [True, False])
+def test_expiry_guard_per_repository(client, raw, calls, check_mode):
+    """max_expire_percent, as ecr_lifecycle has it: a repository whose new policy would expire too many images
+    fails before its lifecycle policy is written; a new repository and the other entries converge."""
+    raw.create_repository(repositoryName="keep/api")
+    for tag in ("v1", "v2", "v3"):
+        manifest = json.dumps(
+            {"schemaVersion": 2, "mediaType": OCI_MANIFEST, "config": {"digest": f"sha256:{tag}"}, "layers": []}
+        )
+        digest = "sha256:" + hashlib.sha256(manifest.encode()).hexdigest()
+        raw.put_image(repositoryName="keep/api", imageManifest=manifest, imageTag=tag, imageDigest=digest)
+    entries = [
+        {"name": "keep/api", "lifecycle": {"keep_last": 1}},
+        {"name": "keep/new", "lifecycle": {"keep_last": 1}},
+    ]
+    requests = models_bulk_request.validate_params({"repositories": entries})
+    calls.clear()
+    results = converge_bulk.Converger(client, check_mode=check_mode, max_expire_percent=50).run(requests)
+    guarded, new = results
+    assert guarded["failed"] is True
+    assert guarded["msg"].startswith(
+        "repositories[0] (name 'keep/api'): max_expire_percent: the lifecycle policy would expire 2 of the 3 images"
+    )
+    # Only the new repository's policy is written (in a real run); keep/api's is not.
+    assert calls.calls.count("PutLifecyclePolicy") == (0 if check_mode else 1)
+    with pytest.raises(raw.exceptions.LifecyclePolicyNotFoundException):
+        raw.get_lifecycle_policy(repositoryName="keep/api")
+    assert new.get("failed") is None and new["changed"] is True
+    assert raw.describe_images(repositoryName="keep/api")["imageDetails"]
+    allowed = converge_bulk.Converger(client, check_mode=check_mode, max_expire_percent=67).run(requests[:1])[0]
+    assert allowed.get("failed") is None and allowed["changed"] is True
