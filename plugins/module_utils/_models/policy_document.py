@@ -34,6 +34,8 @@ DEFAULT_VERSION = "2012-10-17"
 VERSIONS = ("2008-10-17", "2012-10-17")
 POLICY_TEXT_MAX = 10240  # RepositoryPolicyText / RegistryPolicyText in the ECR API
 
+# An AWS service principal (codebuild.amazonaws.com; amazonaws.com.cn in China).
+SERVICE_PRINCIPAL_RE = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+amazonaws\.com(?:\.cn)?")
 ROOT_ARN_RE = re.compile(r"arn:(?P<partition>aws(?:-[a-z]+)*):iam::(?P<account>[0-9]{12}):root")
 
 
@@ -107,7 +109,7 @@ _AWS_PRINCIPAL = {
     # principal that was deleted.
     "pattern": r"^(\*|[0-9]{12}|arn:aws(-[a-z]+)*:(iam|sts)::[0-9]{12}:.+|A[A-Z0-9]{15,127})$",
 }
-_SERVICE_PRINCIPAL = {"type": "string", "pattern": r"^[a-z0-9.-]+\.amazonaws\.com(\.cn)?$"}
+_SERVICE_PRINCIPAL = {"type": "string", "pattern": f"^{SERVICE_PRINCIPAL_RE.pattern}$"}
 _PRINCIPAL = {
     "type": "object",
     "minProperties": 1,

@@ -17,6 +17,7 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._common.options impor
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.validators import ACCOUNT_ID_RE
 from ansible_collections.dockyard.ecr.plugins.module_utils._models.policy_document import (
     DEFAULT_VERSION,
+    SERVICE_PRINCIPAL_RE,
     as_list,
     render_principal,
 )
@@ -52,7 +53,6 @@ IAM_PRINCIPAL_ARN_RE = re.compile(
     r"arn:(?P<partition>aws(?:-[a-z]+)*):iam::(?P<account>[0-9]{12}):"
     r"(?:root|(?:role|user)/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,128})"
 )
-SERVICE_PRINCIPAL_RE = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+amazonaws\.com(?:\.cn)?")
 ORG_ID_RE = re.compile(r"o-[a-z0-9]{10,32}")
 
 
