@@ -203,7 +203,7 @@ options:
         as O(dockyard.ecr.ecr_lifecycle#module:max_expire_percent), for every entry.
       - Before a changed policy is written (in check mode too), the module computes what it would do to the
         repository's images now; when it would expire more than this share, that repository fails with the
-        counts and nothing of its lifecycle policy is written. The other repositories still converge.
+        counts and nothing of it is written. The other repositories still converge.
       - Only expiry counts. A policy already in place and a new repository are not checked.
       - V(100), the default, turns the check off.
     type: int

@@ -145,9 +145,29 @@ class Converger:
             current["tags"] = None  # not read: unknown, and left alone
         return current
 
+    def _guarded_lifecycle(self, request, current):
+        """The repository's lifecycle policy (None: none, or no repository), read first when the entry manages it,
+        and the deletion guard applied to it: a new policy that would expire more than max_expire_percent of the
+        images now fails the repository before anything of it is written, as ecr_lifecycle does."""
+        wanted = request["lifecycle"]
+        if wanted is None or current is None or request["state"] == "absent":
+            return None
+        registry_id = current.get("registry_id") or self.registry_id
+        current_lifecycle = get_lifecycle_policy(self.client, request["name"], registry_id)
+        lifecycle_converge.guarded_preview(
+            self.client,
+            request["name"],
+            registry_id,
+            wanted["document"],
+            self.max_expire_percent,
+            current=current_lifecycle,
+        )
+        return current_lifecycle
+
     def _converge(self, request, entry, result):
         name, diff = request["name"], result["diff"]
         current = self._current(request, entry)
+        current_lifecycle = self._guarded_lifecycle(request, current)
         changed, before, after = repository_converge.converge(
             self.client,
             request["repository"],
@@ -191,19 +211,6 @@ class Converger:
 
         wanted = request["lifecycle"]
         if wanted is not None:
-            current_lifecycle = None
-            if exists:
-                current_lifecycle = get_lifecycle_policy(self.client, name, registry_id)
-                # The deletion guard, as ecr_lifecycle has it: refuses (before any write) a new policy that
-                # would expire more than max_expire_percent of the images now. A new repository has none.
-                lifecycle_converge.guarded_preview(
-                    self.client,
-                    name,
-                    registry_id,
-                    wanted["document"],
-                    self.max_expire_percent,
-                    current=current_lifecycle,
-                )
             changed, before, after = lifecycle_converge.converge_lifecycle(
                 self.client, name, registry_id, wanted["document"], self.check_mode, current=current_lifecycle
             )
