@@ -366,7 +366,9 @@ def main():
         min_validity = validate_min_validity(params["min_validity"])
         specs = validate_registries(params["registries"], params["registry_ids"], module.region)
         auth_files = resolve_auth_files(params["auth_files"], params["docker_config"], params["podman_auth_file"])
-        registries = resolve_registries(specs, lambda region: caller_account(module, region))
+        registries = resolve_registries(
+            specs, lambda region: caller_account(module, region, hint="; give registry_id instead")
+        )
         if params["state"] == "absent":
             result = logout(registries, auth_files, check_mode=module.check_mode)
         else:

@@ -9,9 +9,12 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._common.clients impor
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import translate_errors
 
 
-def caller_account(module, region=None):
-    """The 12-digit account ID of the credentials (in ``region`` when given, else the module's)."""
+def caller_account(module, region=None, hint=""):
+    """The 12-digit account ID of the credentials (in ``region`` when given, else the module's).
+
+    ``hint`` ends the failure message (``"; give registry_id instead"`` where the account can be given).
+    """
     params = {"region": region} if region else {}
     client = ecr_client(module, "sts", **params)
-    with translate_errors("find the caller's AWS account (sts:GetCallerIdentity); give registry_id instead"):
+    with translate_errors(f"find the caller's AWS account (sts:GetCallerIdentity){hint}"):
         return client.get_caller_identity(aws_retry=True)["Account"]
