@@ -22,20 +22,20 @@ TEST_LOCALAWS := LOCALAWS_HOME=$(ROOT)/.build/localaws-test LOCALAWS_MOTO_PORT=$
 LOCALAWS := $(PY) $(ROOT)/tools/localaws/localaws
 PY_SOURCES := plugins tests tools
 
-.PHONY: help setup demo test lint sanity units emulator-tests package-tests docs-tests runner-tests integration molecule reliability-tests build docs bench clean
+.PHONY: help setup demo test lint sanity units emulator-tests package-tests galaxy-import docs-tests runner-tests integration molecule reliability-tests build docs bench clean
 
 help:
 	@echo "make demo   set up, start the local AWS emulator and run the example job against it"
 	@echo "make test   set up and run the whole suite: lint, sanity, unit, emulator, integration"
 	@echo "make bench  converge and publish at scale, side by side with the ecs_ecr loop (not in make test)"
 	@echo "make setup  only the set-up (venv, collections, apt packages); fast when done already"
-	@echo "make lint | sanity | units | emulator-tests | package-tests | integration | build"
+	@echo "make lint | sanity | units | emulator-tests | package-tests | galaxy-import | integration | build"
 
 setup:
 	@VENV=$(VENV) bash tools/setup.sh
 
 test: setup
-	@$(MAKE) --no-print-directory lint sanity units emulator-tests package-tests docs-tests integration molecule runner-tests reliability-tests
+	@$(MAKE) --no-print-directory lint sanity units emulator-tests package-tests galaxy-import docs-tests integration molecule runner-tests reliability-tests
 	@echo "make test: all tiers passed"
 
 lint:
@@ -83,6 +83,11 @@ docs:
 # The built tarball installs and its modules run (against a moto server of its own).
 package-tests:
 	$(BIN)/pytest -q tests/packaging
+
+# galaxy-importer on the built tarball, as Galaxy runs it on upload: any error or warning fails
+# (its own venv under .build/galaxy-importer; tests/packaging/galaxy-importer.cfg; about 30 s).
+galaxy-import:
+	@VENV=$(VENV) bash tools/galaxy-import.sh
 
 # ansible-test integration targets against the emulator. ansible-test reads the emulator's
 # endpoint, keys and registry host from tests/integration/cloud-config-aws.ini in its tree.
