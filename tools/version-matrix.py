@@ -10,6 +10,7 @@ For each leg of tools/version-matrix.yml, under .build/matrix/<leg>/ (kept, so a
      (tools/test-tree.sh);
   3. the unit suite, `ansible-doc` of every module and role (no warning allowed), and one integration
      target against the emulator whose ansible-test cloud configuration --cloud-config names.
+The legs run side by side (one process each, output in .build/matrix/<leg>.log) unless --serial.
 """
 
 from __future__ import annotations
@@ -214,34 +215,68 @@ def integration(leg: dict, venv: Path, tree: Path, env: dict, cloud_config: Path
     )
 
 
+def run_leg(leg: dict, matrix: dict, cloud_config: Path | None) -> None:
+    started = time.monotonic()
+    base = MATRIX / leg["name"]
+    base.mkdir(parents=True, exist_ok=True)
+    venv = ensure_venv(leg, base)
+    ensure_collection(leg, venv, base)
+    tree = ensure_tree(leg, venv, base)
+    ansible_test_bootstrap(venv)
+    env = clean_env(venv, base / "test")
+    core = run([venv / "bin" / "python", "-c", "import ansible; print(ansible.__version__)"], capture=True)
+    label = (
+        f"{leg['name']} (Python {leg['python']}, ansible-core {core.stdout.strip()}, amazon.aws {leg['amazon_aws']})"
+    )
+    log(f"{label}: unit suite")
+    units(venv, tree, env)
+    log(f"{label}: ansible-doc")
+    checked = ansible_doc(venv, tree, env)
+    if cloud_config:
+        log(f"{label}: integration target {matrix['integration_target']}")
+        integration(leg, venv, tree, env, cloud_config, matrix["integration_target"])
+    else:
+        log(f"{label}: no --cloud-config, integration target skipped")
+    log(f"{label}: passed ({checked} docs) in {time.monotonic() - started:.0f} s")
+
+
+def run_in_parallel(legs: list, args: argparse.Namespace) -> int:
+    """One process per leg (each mostly one busy core), each with its output in .build/matrix/<leg>.log."""
+    started = time.monotonic()
+    children = []
+    for leg in legs:
+        MATRIX.mkdir(parents=True, exist_ok=True)
+        output = (MATRIX / f"{leg['name']}.log").open("w")
+        argv = [sys.executable, __file__, "--serial", "--leg", leg["name"]]
+        if args.cloud_config:
+            argv += ["--cloud-config", str(args.cloud_config)]
+        children.append((leg, output, subprocess.Popen(argv, stdout=output, stderr=subprocess.STDOUT)))
+    failed = []
+    for leg, output, child in children:
+        child.wait()
+        output.close()
+        text = (MATRIX / f"{leg['name']}.log").read_text()
+        summary = [line for line in text.splitlines() if line.startswith("matrix: ")]
+        print("\n".join(summary), flush=True)
+        if child.returncode != 0:
+            failed.append(leg["name"])
+            print(f"matrix: {leg['name']} failed; the end of .build/matrix/{leg['name']}.log:\n" + text[-6000:])
+    log(f"{len(legs) - len(failed)} of {len(legs)} legs passed in {time.monotonic() - started:.0f} s")
+    return 1 if failed else 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cloud-config", type=Path, help="ansible-test's cloud-config-aws.ini for the emulator")
     parser.add_argument("--leg", action="append", help="run only these legs (names in tools/version-matrix.yml)")
+    parser.add_argument("--serial", action="store_true", help="run the legs one after the other, output to stdout")
     args = parser.parse_args()
     matrix = yaml.safe_load((ROOT / "tools" / "version-matrix.yml").read_text())
     legs = [leg for leg in matrix["legs"] if not args.leg or leg["name"] in args.leg]
+    if len(legs) > 1 and not args.serial:
+        return run_in_parallel(legs, args)
     for leg in legs:
-        started = time.monotonic()
-        base = MATRIX / leg["name"]
-        base.mkdir(parents=True, exist_ok=True)
-        venv = ensure_venv(leg, base)
-        ensure_collection(leg, venv, base)
-        tree = ensure_tree(leg, venv, base)
-        ansible_test_bootstrap(venv)
-        env = clean_env(venv, base / "test")
-        core = run([venv / "bin" / "python", "-c", "import ansible; print(ansible.__version__)"], capture=True)
-        label = f"{leg['name']} (Python {leg['python']}, ansible-core {core.stdout.strip()}, amazon.aws {leg['amazon_aws']})"
-        log(f"{label}: unit suite")
-        units(venv, tree, env)
-        log(f"{label}: ansible-doc")
-        checked = ansible_doc(venv, tree, env)
-        if args.cloud_config:
-            log(f"{label}: integration target {matrix['integration_target']}")
-            integration(leg, venv, tree, env, args.cloud_config, matrix["integration_target"])
-        else:
-            log(f"{label}: no --cloud-config, integration target skipped")
-        log(f"{label}: passed ({checked} docs) in {time.monotonic() - started:.0f} s")
+        run_leg(leg, matrix, args.cloud_config)
     return 0
 
 
