@@ -264,3 +264,14 @@ def test_python_api_sees_what_the_command_line_started(stack):
     again = stack.stack.up()
     assert {state.state for state in again} == {"already running"}
     assert stack.pids() == pids(stack.home)
+
+
+def test_the_stack_serves_the_ecr_extensions(stack):
+    ecr = stack.client("ecr", SECOND_ACCOUNT)
+    assert ecr.get_account_setting(name="REGISTRY_POLICY_SCOPE")["value"] == "V2"
+    ecr.put_registry_scanning_configuration(scanType="BASIC")
+    assert (
+        ecr.create_repository(repositoryName="localaws-test/after-scanning")["repository"]["registryId"]
+        == SECOND_ACCOUNT
+    )
+    assert ecr.describe_pull_through_cache_rules()["pullThroughCacheRules"] == []
