@@ -74,29 +74,29 @@ def http_get(url: str, context: ssl.SSLContext | None = None) -> tuple[int, dict
         return error.code, dict(error.headers), error.read()
 
 
-def moto_healthy(url: str) -> bool:
+def answers(
+    url: str, status: int, marker: bytes = b"", header: tuple | None = None, cafile: Path | None = None
+) -> bool:
+    """True when URL answers STATUS with MARKER in its body (and HEADER, a (name, value) pair, when given)."""
     try:
-        status, _headers, body = http_get(f"{url}/moto-api/")
-    except OSError:
+        context = ssl.create_default_context(cafile=str(cafile)) if cafile else None
+        got, headers, body = http_get(url, context)
+    except (OSError, ssl.SSLError):
         return False
-    return status == 200 and b"<title>Moto</title>" in body
+    return got == status and marker in body and (header is None or headers.get(header[0]) == header[1])
+
+
+def moto_healthy(url: str) -> bool:
+    return answers(f"{url}/moto-api/", 200, b"<title>Moto</title>")
 
 
 def registry_healthy(config: Config, account: str) -> bool:
-    try:
-        context = ssl.create_default_context(cafile=str(config.ca_file))
-        status, headers, _body = http_get(f"https://{config.registry_host(account)}/v2/", context)
-    except (OSError, ssl.SSLError):
-        return False
-    return status == 401 and headers.get("Docker-Distribution-Api-Version") == "registry/2.0"
+    url = f"https://{config.registry_host(account)}/v2/"
+    return answers(url, 401, header=("Docker-Distribution-Api-Version", "registry/2.0"), cafile=config.ca_file)
 
 
 def bridge_healthy(config: Config) -> bool:
-    try:
-        status, _headers, body = http_get(f"{config.bridge_url}/health")
-    except OSError:
-        return False
-    return status == 200 and b"localaws-bridge" in body
+    return answers(f"{config.bridge_url}/health", 200, b"localaws-bridge")
 
 
 def registry_binary() -> str:

@@ -70,6 +70,41 @@ def store(backend: Any, name: str, factory: Callable[[], Any]) -> Any:
     return backend.__dict__[key]
 
 
+class Prefixed:
+    """Resources of one kind kept by prefix in each account and region (pull through cache rules, templates)."""
+
+    def __init__(self, name: str, what: str, kind: str, limit: int):
+        self.name, self.what, self.kind, self.limit = name, what, kind, limit
+
+    def all(self, backend) -> dict:
+        return store(backend, self.name, dict)
+
+    def get(self, backend, prefix: str) -> dict:
+        found = self.all(backend).get(prefix)
+        if found is None:
+            raise error(
+                f"{self.kind}NotFoundException",
+                f"The {self.what} with prefix '{prefix}' does not exist in the registry with id '{backend.account_id}'",
+            )
+        return found
+
+    def add(self, backend, prefix: str, item: dict) -> dict:
+        existing = self.all(backend)
+        if prefix in existing:
+            raise error(
+                f"{self.kind}AlreadyExistsException",
+                f"The {self.what} with prefix '{prefix}' already exists in the registry with id '{backend.account_id}'",
+            )
+        if len(existing) >= self.limit:
+            raise error("LimitExceededException", f"The maximum of {self.limit} {self.what}s was reached")
+        existing[prefix] = item
+        return item
+
+    def remove(self, backend, prefix: str) -> dict:
+        self.get(backend, prefix)
+        return self.all(backend).pop(prefix)
+
+
 def now() -> datetime.datetime:
     return datetime.datetime.now(datetime.timezone.utc)
 

@@ -8,14 +8,13 @@ import re
 
 from moto.core.responses import ActionResult
 
-from .common import PREFIX_RE, check_enum, check_max_length, check_pattern, error, invalid, now, paginate, store
+from .common import PREFIX_RE, Prefixed, check_enum, check_max_length, check_pattern, error, invalid, now, paginate
 from .pull_through_cache import ROLE_ARN_RE
 
 APPLIED_FOR = ("REPLICATION", "PULL_THROUGH_CACHE", "CREATE_ON_PUSH")
 MUTABILITY = ("MUTABLE", "IMMUTABLE", "IMMUTABLE_WITH_EXCLUSION", "MUTABLE_WITH_EXCLUSION")
 ENCRYPTION_TYPES = ("AES256", "KMS", "KMS_DSSE")
 KMS_KEY_RE = re.compile(r"^$|arn:aws[a-z0-9-]*:kms:[a-z0-9-]+:[0-9]{12}:key\/[a-z0-9-]+")
-MAX_TEMPLATES = 50
 MAX_TAGS = 50
 FIELDS = (
     "description",
@@ -30,8 +29,7 @@ FIELDS = (
 )
 
 
-def templates(backend) -> dict:
-    return store(backend, "repository_creation_templates", dict)
+TEMPLATES = Prefixed("repository_creation_templates", "repository creation template", "Template", 50)
 
 
 def check_prefix(prefix) -> str:
@@ -100,14 +98,7 @@ def given(self) -> dict:
 
 
 def _template(self, prefix) -> dict:
-    found = templates(self.ecr_backend).get(check_prefix(prefix))
-    if found is None:
-        raise error(
-            "TemplateNotFoundException",
-            f"The repository creation template with prefix '{prefix}' does not exist in the registry with id "
-            f"'{self.current_account}'",
-        )
-    return found
+    return TEMPLATES.get(self.ecr_backend, check_prefix(prefix))
 
 
 def _answer(self, template: dict) -> ActionResult:
@@ -120,17 +111,6 @@ def create_repository_creation_template(self) -> ActionResult:
     if not fields.get("appliedFor"):
         raise invalid("appliedFor", "Member must have at least one element")
     check_fields(fields)
-    existing = templates(self.ecr_backend)
-    if prefix in existing:
-        raise error(
-            "TemplateAlreadyExistsException",
-            f"The repository creation template with prefix '{prefix}' already exists in the registry with id "
-            f"'{self.current_account}'",
-        )
-    if len(existing) >= MAX_TEMPLATES:
-        raise error(
-            "LimitExceededException", f"The maximum of {MAX_TEMPLATES} repository creation templates was reached"
-        )
     created = now()
     template = {
         "prefix": prefix,
@@ -141,13 +121,12 @@ def create_repository_creation_template(self) -> ActionResult:
         "createdAt": created,
         "updatedAt": created,
     }
-    existing[prefix] = template
-    return _answer(self, template)
+    return _answer(self, TEMPLATES.add(self.ecr_backend, prefix, template))
 
 
 def describe_repository_creation_templates(self) -> ActionResult:
     prefixes = self._get_param("prefixes")
-    stored = templates(self.ecr_backend)
+    stored = TEMPLATES.all(self.ecr_backend)
     for prefix in prefixes or []:
         check_prefix(prefix)
     names = sorted(stored) if not prefixes else [prefix for prefix in prefixes if prefix in stored]
@@ -170,6 +149,5 @@ def update_repository_creation_template(self) -> ActionResult:
 
 
 def delete_repository_creation_template(self) -> ActionResult:
-    template = _template(self, self._get_param("prefix"))
-    del templates(self.ecr_backend)[template["prefix"]]
+    template = TEMPLATES.remove(self.ecr_backend, check_prefix(self._get_param("prefix")))
     return _answer(self, template)

@@ -6,7 +6,7 @@ import re
 
 from moto.core.responses import ActionResult
 
-from .common import PREFIX_RE, check_enum, check_pattern, check_registry_id, error, invalid, now, paginate, store
+from .common import PREFIX_RE, Prefixed, check_enum, check_pattern, check_registry_id, error, invalid, now, paginate
 
 # upstream registry: (URL pattern, what it needs: None, "secret" (Secrets Manager credentialArn) or "role")
 UPSTREAMS = {
@@ -24,11 +24,7 @@ CREDENTIAL_ARN_RE = re.compile(
     r"^arn:aws(-\w+)*:secretsmanager:[a-zA-Z0-9-:]+:secret:ecr\-pullthroughcache\/[a-zA-Z0-9\/_+=.@-]+$"
 )
 ROLE_ARN_RE = re.compile(r"^arn:aws(-[a-z]+)*:iam::\d{12}:role/[\w+=,.@/-]+$")
-MAX_RULES = 50
-
-
-def rules(backend) -> dict:
-    return store(backend, "pull_through_cache_rules", dict)
+RULES = Prefixed("pull_through_cache_rules", "pull through cache rule", "PullThroughCacheRule", 50)
 
 
 def upstream_of(url) -> str:
@@ -89,14 +85,7 @@ def _secret_exists(backend, credential_arn: str) -> bool:
 
 
 def _rule(self, prefix) -> dict:
-    found = rules(self.ecr_backend).get(check_prefix(prefix))
-    if found is None:
-        raise error(
-            "PullThroughCacheRuleNotFoundException",
-            f"The pull through cache rule with prefix '{prefix}' does not exist in the registry with id "
-            f"'{self.current_account}'",
-        )
-    return found
+    return RULES.get(self.ecr_backend, check_prefix(prefix))
 
 
 def create_pull_through_cache_rule(self) -> ActionResult:
@@ -118,15 +107,6 @@ def create_pull_through_cache_rule(self) -> ActionResult:
             raise invalid(
                 "upstreamRepositoryPrefix", "only an ecr upstream registry takes an upstream repository prefix"
             )
-    existing = rules(self.ecr_backend)
-    if prefix in existing:
-        raise error(
-            "PullThroughCacheRuleAlreadyExistsException",
-            f"A pull through cache rule with prefix '{prefix}' already exists in the registry with id "
-            f"'{self.current_account}'",
-        )
-    if len(existing) >= MAX_RULES:
-        raise error("LimitExceededException", f"The maximum of {MAX_RULES} pull through cache rules was reached")
     rule = {
         "ecrRepositoryPrefix": prefix,
         "upstreamRegistryUrl": url,
@@ -140,8 +120,7 @@ def create_pull_through_cache_rule(self) -> ActionResult:
         rule["customRoleArn"] = custom_role_arn
     if upstream == "ecr":
         rule["upstreamRepositoryPrefix"] = upstream_prefix or "ROOT"
-    existing[prefix] = rule
-    return ActionResult(dict(rule))
+    return ActionResult(dict(RULES.add(self.ecr_backend, prefix, rule)))
 
 
 def describe_pull_through_cache_rules(self) -> ActionResult:
@@ -150,7 +129,8 @@ def describe_pull_through_cache_rules(self) -> ActionResult:
     if prefixes:
         found = [_rule(self, prefix) for prefix in prefixes]
     else:
-        found = [rules(self.ecr_backend)[prefix] for prefix in sorted(rules(self.ecr_backend))]
+        stored = RULES.all(self.ecr_backend)
+        found = [stored[prefix] for prefix in sorted(stored)]
     page, token = paginate(found, self._get_param("maxResults"), self._get_param("nextToken"))
     result = {"pullThroughCacheRules": page}
     if token:
@@ -187,8 +167,7 @@ def update_pull_through_cache_rule(self) -> ActionResult:
 
 def delete_pull_through_cache_rule(self) -> ActionResult:
     check_registry_id(self._get_param("registryId"), self.current_account)
-    rule = _rule(self, self._get_param("ecrRepositoryPrefix"))
-    del rules(self.ecr_backend)[rule["ecrRepositoryPrefix"]]
+    rule = RULES.remove(self.ecr_backend, check_prefix(self._get_param("ecrRepositoryPrefix")))
     return ActionResult({key: value for key, value in rule.items() if key not in ("updatedAt", "upstreamRegistry")})
 
 
