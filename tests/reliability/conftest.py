@@ -80,7 +80,7 @@ class Proxy:
         argv = [sys.executable, str(HERE / "faultproxy.py"), "--port", str(self.port), "--upstream", upstream]
         self.process = Process(argv, workdir / f"faultproxy-{self.port}.log")
         self.stop = self.process.stop
-        wait_http(f"{self.url}/__faultproxy__/state")
+        wait_http(f"{self.url}/__faultproxy__/state", alive=lambda: self.process.popen.poll() is None)
         self.control = ProxyControl(self.url)
         if settings:
             self.control.configure(**settings)

@@ -21,8 +21,8 @@ pytest finds this package through ``pythonpath = tests`` in the checkout's pytes
 
 Fixtures (import them in a suite's conftest.py): ``support.fixtures.emulator_factory`` (function scope:
 ``make(accounts, name=..., region=...)`` returns a running Emulator, all brought down at the end) and
-``support.fixtures.moto_server``. Ports come from ``free_port_block`` (47000-48999 by default, above the fixed
-ports of make integration, demo, molecule and bench).
+``support.fixtures.moto_server``. Ports come from ``free_port_block`` (20000-29999 by default: below Linux's
+ephemeral ports and away from the fixed ports of make integration, demo, molecule and bench).
 """
 
 from .emulator import DEFAULT_ACCOUNT, Emulator, MotoServer, have_registry

@@ -152,7 +152,11 @@ class MotoServer:
         self.port = free_port_block(1) if port is None else port
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = Process(moto_argv(self.port), Path(log_dir) / f"moto-{self.port}.log", env)
-        wait_http(f"{self.url}/moto-api/")
+        try:
+            wait_http(f"{self.url}/moto-api/", timeout=60, alive=lambda: self.process.popen.poll() is None)
+        except (OSError, RuntimeError) as failure:
+            self.process.stop()
+            raise RuntimeError(f"moto did not start on port {self.port}; see {self.process.log}") from failure
 
     @property
     def pid(self) -> int:

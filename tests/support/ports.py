@@ -5,12 +5,17 @@
 
 from __future__ import annotations
 
+import http.client
 import random
 import socket
 import time
+import urllib.error
 import urllib.request
 
-PORT_RANGE = (47000, 49000)  # above the fixed ports and port blocks of make integration, demo and molecule
+# Below Linux's ephemeral ports (32768-60999 here): a connection to a port nobody listens on yet can then never be
+# connected to itself (a client socket given that same port as its source), which reads back its own request.
+# Also away from the fixed ports of make integration, demo, molecule and bench (45000-46999).
+PORT_RANGE = (20000, 30000)
 
 
 class NoFreePorts(RuntimeError):
@@ -34,8 +39,9 @@ def free_port_block(count: int, low: int = PORT_RANGE[0], high: int = PORT_RANGE
     raise NoFreePorts(f"no {count} consecutive free ports between {low} and {high}")
 
 
-def wait_http(url: str, timeout: float = 30.0) -> None:
-    """Wait until URL answers at all (any HTTP status), never through a proxy; raise the last error after TIMEOUT."""
+def wait_http(url: str, timeout: float = 30.0, alive=None) -> None:
+    """Wait until URL answers at all (any HTTP status), never through a proxy; raise the last error after TIMEOUT.
+    ALIVE (a callable) says whether the server is still running: when it says no, stop waiting at once."""
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     deadline = time.monotonic() + timeout
     while True:
@@ -44,7 +50,9 @@ def wait_http(url: str, timeout: float = 30.0) -> None:
                 return
         except urllib.error.HTTPError:
             return
-        except OSError:
+        except (OSError, http.client.HTTPException) as failure:
+            if alive is not None and not alive():
+                raise RuntimeError(f"the server for {url} exited while starting") from failure
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
