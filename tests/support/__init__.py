@@ -16,7 +16,9 @@ pytest finds this package through ``pythonpath = tests`` in the checkout's pytes
         stack.localaws_env                       # LOCALAWS_* (+ a clean environment) for the command line
         stack.cli("status")                      # the command line against this stack
 
-    server = MotoServer(log_dir)                 # moto alone (localaws's ECR extensions), free port
+    Emulator(home, accounts, region, moto_env={"INITIAL_NO_AUTH_ACTION_COUNT": "0"})   # moto checks credentials
+
+    server = MotoServer(log_dir, env=None)       # moto alone (localaws's ECR extensions), free port
     server.url; server.pid; server.stop()
 
 Fixtures (import them in a suite's conftest.py): ``support.fixtures.emulator_factory`` (function scope:

@@ -58,10 +58,19 @@ class Emulator:
     both around a ``with`` block.
     """
 
-    def __init__(self, home: Path, accounts=(DEFAULT_ACCOUNT,), region: str = DEFAULT_REGION, port: int | None = None,
-                 bridge_port: int | None = None, registry_port: int | None = None):  # fmt: skip
+    def __init__(  # pylint: disable=too-many-arguments
+        self,
+        home: Path,
+        accounts=(DEFAULT_ACCOUNT,),
+        region: str = DEFAULT_REGION,
+        port: int | None = None,
+        bridge_port: int | None = None,
+        registry_port: int | None = None,
+        moto_env: dict | None = None,
+    ):
         """PORT: moto's (a free block when not given); the bridge and the registries take the next ports unless
-        BRIDGE_PORT and REGISTRY_PORT say otherwise (one registry port per account, counting up)."""
+        BRIDGE_PORT and REGISTRY_PORT say otherwise (one registry port per account, counting up). MOTO_ENV: extra
+        environment of moto, e.g. {"INITIAL_NO_AUTH_ACTION_COUNT": "0"} to make it check credentials."""
         accounts = tuple(accounts)
         base = free_port_block(2 + len(accounts)) if port is None else port
         self.home = Path(home)
@@ -74,6 +83,7 @@ class Emulator:
             registry_port=registry_port,
             accounts=accounts,
             region=region,
+            moto_env=moto_env,
         )
         self.stack = LocalAWS(self.config)
         # What selects this stack for the command line (and anything else reading LOCALAWS_*).
@@ -90,8 +100,9 @@ class Emulator:
 
     @classmethod
     @contextlib.contextmanager
-    def running(cls, home: Path, accounts=(DEFAULT_ACCOUNT,), region: str = DEFAULT_REGION):
-        stack = cls(home, accounts, region)
+    def running(cls, home: Path, accounts=(DEFAULT_ACCOUNT,), region: str = DEFAULT_REGION, **options):
+        """Up for the ``with`` block, down (registry storage removed) after it; OPTIONS as for Emulator()."""
+        stack = cls(home, accounts, region, **options)
         try:
             stack.up()
             yield stack
@@ -146,12 +157,14 @@ class Emulator:
 
 
 class MotoServer:
-    """moto alone (with localaws's ECR extensions) on a free port; its output in LOG_DIR/moto-PORT.log."""
+    """moto alone (with localaws's ECR extensions) on a free port; its output in LOG_DIR/moto-PORT.log. ENV: extra
+    environment (added to support.clean_env()), e.g. {"INITIAL_NO_AUTH_ACTION_COUNT": "0"}."""
 
     def __init__(self, log_dir: Path, port: int | None = None, env: dict | None = None):
         self.port = free_port_block(1) if port is None else port
         self.url = f"http://127.0.0.1:{self.port}"
-        self.process = Process(moto_argv(self.port), Path(log_dir) / f"moto-{self.port}.log", env)
+        log = Path(log_dir) / f"moto-{self.port}.log"
+        self.process = Process(moto_argv(self.port), log, {**clean_env(), **(env or {})})
         try:
             wait_http(f"{self.url}/moto-api/", timeout=60, alive=lambda: self.process.popen.poll() is None)
         except (OSError, RuntimeError) as failure:

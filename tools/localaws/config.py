@@ -29,6 +29,9 @@ class Config:
     registry_port: int
     accounts: tuple[str, ...]
     region: str
+    # Extra environment of the moto server, e.g. (("INITIAL_NO_AUTH_ACTION_COUNT", "0"),) to make moto check
+    # credentials (Python API only; the command line never sets it).
+    moto_env: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def create(
@@ -39,6 +42,7 @@ class Config:
         registry_port: int | None = None,
         accounts: tuple[str, ...] | list[str] = (MOTO_DEFAULT_ACCOUNT,),
         region: str = DEFAULT_REGION,
+        moto_env: dict | None = None,
     ) -> "Config":
         """A checked configuration; the bridge and registry ports default to the ports after moto's."""
         config = cls(
@@ -48,6 +52,7 @@ class Config:
             registry_port=moto_port + 2 if registry_port is None else registry_port,
             accounts=tuple(accounts),
             region=region,
+            moto_env=tuple(sorted((moto_env or {}).items())),
         )
         config.check()
         return config

@@ -42,6 +42,7 @@ class Service:
     argv: list[str]
     fingerprint: str
     healthy: Callable[[], bool]
+    env: tuple[tuple[str, str], ...] = ()
 
 
 def fingerprint(*paths: Path) -> str:
@@ -119,8 +120,9 @@ def build_services(config: Config) -> list[Service]:
             config.moto_url,
             config.moto_port,
             moto_argv(config.moto_port),
-            code_fingerprint("motoserver.py", "ecr_extensions"),
+            code_fingerprint("motoserver.py", "ecr_extensions") + json.dumps(config.moto_env),
             lambda: moto_healthy(config.moto_url),
+            config.moto_env,
         ),
         Service(
             "bridge",
@@ -192,7 +194,7 @@ def start(config: Config, service: Service) -> subprocess.Popen:
             stderr=subprocess.STDOUT,
             start_new_session=True,
             cwd=config.home,
-            env=child_environment(),
+            env={**child_environment(), **dict(service.env)},
         )
     record = {"pid": process.pid, "argv": service.argv, "fingerprint": service.fingerprint, "port": service.port}
     write_if_changed(config.run_dir / f"{service.name}.pid", json.dumps(record).encode())
