@@ -11,6 +11,7 @@ botocore = pytest.importorskip("botocore")
 
 # pylint: disable=wrong-import-position
 from support import Emulator, MotoServer, free_port_block, have_registry, port_free  # noqa: E402
+from support.fixtures import emulator_factory  # noqa: E402,F401  pylint: disable=unused-import
 
 AUTH = {"INITIAL_NO_AUTH_ACTION_COUNT": "0"}  # moto checks credentials from the first request on
 
@@ -49,3 +50,13 @@ def test_emulator_passes_moto_env_to_moto_only(tmp_path):
     with Emulator.running(tmp_path / "la", moto_env=AUTH) as stack:
         assert refused_code(stack.endpoint) == "InvalidClientTokenId"
         assert stack.healthy()
+
+
+def test_emulator_factory_starts_separate_stacks(emulator_factory):
+    first = emulator_factory(["123456789012"], "first")
+    second = emulator_factory(["123456789012", "210987654321"], "second", region="eu-west-1")
+    assert first.endpoint != second.endpoint and first.host() != second.host()
+    assert first.healthy() and second.healthy()
+    first.client("ecr").create_repository(repositoryName="only-in-first")
+    assert second.client("ecr").describe_repositories()["repositories"] == []
+    assert second.client("ecr", "210987654321").meta.region_name == "eu-west-1"

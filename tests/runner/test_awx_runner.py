@@ -33,7 +33,6 @@ boto3 = pytest.importorskip("boto3")
 
 # pylint: disable=wrong-import-position
 from support import Emulator  # noqa: E402
-from support.fixtures import require_registry  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -62,9 +61,8 @@ def runner_command() -> str:
 
 
 @pytest.fixture(scope="module")
-def emulator(tmp_path_factory):
-    require_registry()
-    stack = Emulator(tmp_path_factory.mktemp("localaws"), [REGISTRY, SECOND_REGISTRY], REGION).up()
+def emulator(module_emulator_factory):
+    stack = module_emulator_factory([REGISTRY, SECOND_REGISTRY], region=REGION)
     # The consumer account's ECS task execution role exists before the platform team grants it access.
     stack.client("iam", CONSUMER).create_role(
         RoleName=CONSUMER_ROLE,
@@ -81,8 +79,7 @@ def emulator(tmp_path_factory):
             }
         ),
     )
-    yield stack
-    stack.down()
+    return stack
 
 
 # ------------------------------------------------------------------------------------ the AWX job

@@ -21,10 +21,11 @@ pytest finds this package through ``pythonpath = tests`` in the checkout's pytes
     server = MotoServer(log_dir, env=None)       # moto alone (localaws's ECR extensions), free port
     server.url; server.pid; server.stop()
 
-Fixtures (import them in a suite's conftest.py): ``support.fixtures.emulator_factory`` (function scope:
-``make(accounts, name=..., region=...)`` returns a running Emulator, all brought down at the end) and
-``support.fixtures.moto_server``. Ports come from ``free_port_block`` (20000-29999 by default: below Linux's
-ephemeral ports and away from the fixed ports of make integration, demo, molecule and bench).
+Fixtures (import them in a suite's conftest.py): ``support.fixtures.emulator_factory`` (function scope) and
+``module_emulator_factory`` (module scope): ``make(accounts, name=..., region=..., **options)`` returns a running
+Emulator, all brought down at the end; ``support.fixtures.moto_server``. Ports come from ``free_port_block``
+(20000-29999 by default: below Linux's ephemeral ports and away from the fixed ports of make integration, demo,
+molecule and bench).
 """
 
 from .emulator import DEFAULT_ACCOUNT, Emulator, MotoServer, have_registry
