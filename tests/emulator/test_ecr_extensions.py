@@ -21,7 +21,8 @@ from support.emulator import assumed_credentials  # noqa: E402
 REGION = "eu-west-1"
 ACCOUNTS = (f"{n:012d}" for n in itertools.count(300000000001))
 KEYS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
-LIFECYCLE = {"rules": [{"rulePriority": 1, "selection": {"tagStatus": "untagged", "countType": "sinceImagePushed", "countUnit": "days", "countNumber": 7}, "action": {"type": "expire"}}]}  # fmt: skip
+UNTAGGED_WEEK = {"tagStatus": "untagged", "countType": "sinceImagePushed", "countUnit": "days", "countNumber": 7}
+LIFECYCLE = {"rules": [{"rulePriority": 1, "selection": UNTAGGED_WEEK, "action": {"type": "expire"}}]}
 
 
 @pytest.fixture(scope="module")
@@ -268,7 +269,8 @@ def test_repository_creation_template_lifecycle(account, moto):
     ecr.create_repository_creation_template(prefix="ROOT", appliedFor=["CREATE_ON_PUSH"])
     listed = ecr.describe_repository_creation_templates()["repositoryCreationTemplates"]
     assert [t["prefix"] for t in listed] == ["ROOT", "team-a"]
-    assert [t["prefix"] for t in ecr.describe_repository_creation_templates(prefixes=["team-a", "nope"])["repositoryCreationTemplates"]] == ["team-a"]  # fmt: skip
+    some = ecr.describe_repository_creation_templates(prefixes=["team-a", "nope"])["repositoryCreationTemplates"]
+    assert [t["prefix"] for t in some] == ["team-a"]
 
     updated = ecr.update_repository_creation_template(
         prefix="team-a", imageTagMutability="MUTABLE", appliedFor=["REPLICATION"]

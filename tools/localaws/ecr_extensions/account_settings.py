@@ -18,7 +18,7 @@ V1_REGISTRY_ACTIONS = {"ecr:CreateRepository", "ecr:ReplicateImage", "ecr:BatchI
 
 
 def settings(backend) -> dict:
-    return store(backend, "account_settings", lambda: {name: default for name, (_, default) in SETTINGS.items()})
+    return store(backend, "account_settings", lambda: {name: default for name, (_allowed, default) in SETTINGS.items()})
 
 
 def _name(name) -> str:
