@@ -15,16 +15,15 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import stat
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 import yaml
+from support import MotoServer
 
 boto3 = pytest.importorskip("boto3")
 
@@ -57,12 +56,6 @@ PLAYBOOK = """
 """
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def runner_command() -> str:
     path = BIN / "ansible-runner"
     if path.exists():
@@ -74,29 +67,11 @@ def runner_command() -> str:
 
 
 @pytest.fixture(scope="module")
-def moto_checking_tokens():
+def moto_checking_tokens(tmp_path_factory):
     """A moto server that authenticates every request (after the few that make the first IAM user)."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MOTO_"))}
-    env["INITIAL_NO_AUTH_ACTION_COUNT"] = "0"
-    proc = subprocess.Popen(
-        [BIN / "moto_server", "-H", "127.0.0.1", "-p", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    endpoint = f"http://127.0.0.1:{port}"
-    try:
-        for _attempt in range(150):
-            try:
-                urllib.request.urlopen(endpoint + "/moto-api/", timeout=1)  # noqa: S310 (loopback)
-                break
-            except OSError:
-                time.sleep(0.1)
-        yield endpoint
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    server = MotoServer(tmp_path_factory.mktemp("moto"), env={"INITIAL_NO_AUTH_ACTION_COUNT": "0"})
+    yield server.url
+    server.stop()
 
 
 def allow_unauthenticated(endpoint: str, count: int) -> None:
