@@ -5,7 +5,7 @@
 
 """Creating a repository that meets a lost answer or another creator (``_converge.repository.converge``).
 
-Tested in process against a moto server behind the reliability suite's fault proxy (``tests/reliability``).
+Tested in process against a moto server (the suite's ``moto_url``) behind the fault proxy.
 
 - A write whose answer is lost, and retried: botocore retries a call whose connection dropped, also a
   write that moto (or ECR) had already applied. CreateRepository then meets
@@ -18,13 +18,8 @@ from __future__ import annotations
 import pytest
 
 boto3 = pytest.importorskip("boto3")
-moto_server = pytest.importorskip("moto.server")
 
 # pylint: disable=wrong-import-position
-import importlib.util  # noqa: E402
-import os  # noqa: E402
-import sys  # noqa: E402
-
 from ansible_collections.amazon.aws.plugins.module_utils.retries import (  # noqa: E402
     AWSRetry,
     RetryingBotoClientWrapper,
@@ -34,31 +29,7 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._converge import repo
 from ansible_collections.dockyard.ecr.plugins.module_utils._models import (
     repository_request as models_repository_request,
 )
-
-RELIABILITY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "reliability")
-
-
-def _reliability_module(name, filename):
-    """A helper module of the reliability suite (the fault proxy, the port picker), loaded by path."""
-    if RELIABILITY not in sys.path:
-        sys.path.insert(0, RELIABILITY)
-    spec = importlib.util.spec_from_file_location(name, os.path.join(RELIABILITY, filename))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-FaultProxy = _reliability_module("reliability_faultproxy", "faultproxy.py").FaultProxy
-free_port_block = _reliability_module("reliability_conftest", "conftest.py").free_port_block
-
-
-@pytest.fixture(scope="module")
-def moto_url():
-    port = free_port_block(1)
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
+from faultproxy import FaultProxy  # noqa: E402
 
 
 @pytest.fixture
