@@ -78,7 +78,10 @@ options:
     default: [docker, podman]
   docker_config:
     description:
-      - The docker configuration file to write, or the directory that holds C(config.json).
+      - The docker configuration directory (what C(docker --config) and C(DOCKER_CONFIG) name); the module
+        writes C(config.json) in it, creating the directory with mode C(0700) when it does not exist.
+      - An existing file, or a path that does not exist and whose name ends in C(.json), is the file to write
+        itself.
       - Needs V(docker) in O(auth_files).
     type: path
   podman_auth_file:

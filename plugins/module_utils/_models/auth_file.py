@@ -37,6 +37,7 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._models.auth_token im
 HELPER = "ecr-login"  # credHelpers value: the program is docker-credential-ecr-login
 HELPER_BINARY = "docker-credential-" + HELPER
 AUTH_FILE_KINDS = ("docker", "podman")
+DOCKER_CONFIG_NAME = "config.json"
 LOCK_SUFFIX = ".lock"
 CACHE_SUFFIX = ".dockyard-ecr.json"
 CACHE_VERSION = 1
@@ -79,10 +80,25 @@ def default_podman_auth_file(environ=None, uid=None, platform=None):
     return f"/run/containers/{uid}/auth.json"
 
 
+def docker_config_file(docker_config):
+    """The file the ``docker_config`` option names: a directory (docker's ``--config``) holds ``config.json``.
+
+    An existing directory, or a path that does not exist and whose name does not end in ``.json``
+    (``/srv/ci/.docker``), is the directory: ``config.json`` inside it, created 0700 when missing. An existing
+    file, or a new name ending in ``.json``, is the file itself.
+    """
+    path = os.path.expanduser(docker_config)
+    if os.path.isdir(path):
+        return os.path.join(path, DOCKER_CONFIG_NAME)
+    if os.path.lexists(path) or os.path.basename(path.rstrip(os.sep)).lower().endswith(".json"):
+        return path
+    return os.path.join(path, DOCKER_CONFIG_NAME)
+
+
 def resolve_auth_files(kinds, docker_config=None, podman_auth_file=None, environ=None):
     """The files to write, as ``AuthFile(kind, absolute path)``; one entry per real file.
 
-    ``docker_config`` may name the file or the directory holding ``config.json``. A path option for
+    ``docker_config`` names the directory holding ``config.json`` (see ``docker_config_file``). A path option for
     a kind not in ``kinds`` is refused, so a path is never silently ignored.
     """
     kinds = list(kinds or [])
@@ -108,9 +124,7 @@ def resolve_auth_files(kinds, docker_config=None, podman_auth_file=None, environ
         if kind not in kinds:
             continue
         if kind == "docker":
-            path = os.path.expanduser(docker_config) if docker_config else default_docker_config(environ)
-            if os.path.isdir(path):
-                path = os.path.join(path, "config.json")
+            path = docker_config_file(docker_config) if docker_config else default_docker_config(environ)
         else:
             path = os.path.expanduser(podman_auth_file) if podman_auth_file else default_podman_auth_file(environ)
         path = os.path.abspath(path)

@@ -763,3 +763,27 @@ def test_logout_of_missing_files_creates_nothing(files):
     result = converge_login.logout(registries((ACCOUNT, "us-east-1", HOST)), files)
     assert result["changed"] is False
     assert not any(os.path.exists(os.path.dirname(f.path)) for f in files)
+
+
+# ---------------------------------------------------------------------------------------------
+# Issue 19: safe by default
+# ---------------------------------------------------------------------------------------------
+
+
+def test_docker_config_is_a_directory_even_when_it_does_not_exist_yet(tmp_path):
+    """The module's own example, docker_config: /srv/ci/.docker, writes /srv/ci/.docker/config.json."""
+    directory = tmp_path / "srv" / "ci" / ".docker"
+    (auth_file,) = models_auth_file.resolve_auth_files(["docker"], str(directory))
+    assert auth_file == models_auth_file.AuthFile("docker", str(directory / "config.json"))
+    run_login(registries((ACCOUNT, "us-east-1", HOST)), [auth_file], factory([]))
+    assert directory.is_dir() and mode(str(directory)) == 0o700
+    assert read(str(directory / "config.json")) == {"auths": {HOST: {"auth": token("secret-us-east-1-1-xxxxxxxx")}}}
+    # A trailing slash names the same directory; an existing file and a new *.json name are files.
+    assert models_auth_file.resolve_auth_files(["docker"], str(directory) + "/") == [auth_file]
+    assert models_auth_file.resolve_auth_files(["docker"], str(tmp_path / "new" / "docker.json")) == [
+        models_auth_file.AuthFile("docker", str(tmp_path / "new" / "docker.json"))
+    ]
+    write(str(tmp_path / "plain"), {})
+    assert models_auth_file.resolve_auth_files(["docker"], str(tmp_path / "plain")) == [
+        models_auth_file.AuthFile("docker", str(tmp_path / "plain"))
+    ]
