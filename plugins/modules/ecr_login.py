@@ -331,7 +331,11 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._common.clients impor
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import ECRError
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.options import STATES
 from ansible_collections.dockyard.ecr.plugins.module_utils._converge.login import login, logout
-from ansible_collections.dockyard.ecr.plugins.module_utils._models.auth_file import AUTH_FILE_KINDS, resolve_auth_files
+from ansible_collections.dockyard.ecr.plugins.module_utils._models.auth_file import (
+    AUTH_FILE_KINDS,
+    check_writable,
+    resolve_auth_files,
+)
 from ansible_collections.dockyard.ecr.plugins.module_utils._models.auth_token import validate_min_validity
 from ansible_collections.dockyard.ecr.plugins.module_utils._models.login_plan import (
     resolve_registries,
@@ -369,6 +373,9 @@ def main():
         min_validity = validate_min_validity(params["min_validity"])
         specs = validate_registries(params["registries"], params["registry_ids"], module.region)
         auth_files = resolve_auth_files(params["auth_files"], params["docker_config"], params["podman_auth_file"])
+        if params["state"] == "present":
+            for auth_file in auth_files:
+                check_writable(auth_file)
         registries = resolve_registries(
             specs, lambda region: caller_account(module, region, hint="; give registry_id instead")
         )

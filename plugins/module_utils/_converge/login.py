@@ -17,6 +17,8 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._api.authorization_to
 from ansible_collections.dockyard.ecr.plugins.module_utils._models.auth_file import (
     HELPER,
     HELPER_BINARY,
+    check_writable,
+    option_for,
     read_all,
     remove_login,
     set_helper,
@@ -61,6 +63,8 @@ def login(
     """
     now = time.time() if now is None else now
     on_secret = on_secret or (lambda value: None)
+    for auth_file in auth_files:
+        check_writable(auth_file)  # before any token is fetched
     documents, caches = read_all(auth_files)
     hosts = [registry.host for registry in registries]
     before = diff_view(auth_files, documents, caches, hosts)
@@ -130,7 +134,9 @@ def login(
 
         document = documents[auth_file.path]
         if wanted:
-            file_changed, document = update_auth_file(auth_file.path, change, check_mode=check_mode)[::2]
+            file_changed, document = update_auth_file(
+                auth_file.path, change, check_mode=check_mode, option=option_for(auth_file)
+            )[::2]
             changed |= file_changed
         warnings.extend(file_warnings(auth_file, document, registries, credential_helper))
 
@@ -165,7 +171,9 @@ def logout(registries, auth_files, check_mode=False):
             for host in hosts:
                 remove_login(document, cache, host)
 
-        file_changed, after = update_auth_file(auth_file.path, change, check_mode=check_mode)[::2]
+        file_changed, after = update_auth_file(
+            auth_file.path, change, check_mode=check_mode, option=option_for(auth_file)
+        )[::2]
         changed |= file_changed
         after_documents[auth_file.path] = after
     after_view = diff_view(auth_files, after_documents, {}, hosts)

@@ -49,6 +49,9 @@ CREDENTIAL_KEYS = ("auth", "username", "password", "identitytoken", "registrytok
 
 AuthFile = namedtuple("AuthFile", ["kind", "path"])
 
+# The option that sets each kind's path: what a message about an unwritable file tells the user to change.
+PATH_OPTIONS = {"docker": "docker_config", "podman": "podman_auth_file"}
+
 
 def default_docker_config(environ=None):
     """``$DOCKER_CONFIG/config.json``, else ``~/.docker/config.json`` (where the docker CLI reads)."""
@@ -241,14 +244,74 @@ def read_cache(path):
     return cache
 
 
-def update_auth_file(path, change, check_mode=False):
+def option_for(auth_file):
+    return PATH_OPTIONS.get(auth_file.kind, "auth_files")
+
+
+def _unwritable(path, directory, reason, option):
+    return AuthError(
+        message=(
+            f"{option}: cannot write {path}: {directory} {reason}; set {option} to a path in a writable directory"
+            " (or make that directory writable)"
+        ),
+        option=option,
+    )
+
+
+def check_writable(auth_file):
+    """Refuse (AuthError naming the option and the path) an auth file that could not be written.
+
+    Run before any AWS call and any write: the file, its ``.lock`` and its expiry cache are created in the
+    file's directory (or its first existing ancestor, under which the missing directories are made), so that
+    directory must be a writable directory on a writable file system, and the path must not be a directory.
+    """
+    path, option = auth_file.path, option_for(auth_file)
+    if os.path.isdir(path):
+        raise AuthError(
+            message=f"{option}: {path} is a directory, not a file; give the path of the file to write",
+            option=option,
+        )
+    existing = os.path.dirname(path) or "."
+    while not os.path.lexists(existing):
+        existing = os.path.dirname(existing) or "."
+    if not os.path.isdir(existing):
+        raise _unwritable(path, existing, "is not a directory", option)
+    try:
+        read_only = bool(os.statvfs(existing).f_flag & os.ST_RDONLY)
+    except OSError:
+        read_only = False
+    if read_only:
+        raise _unwritable(path, existing, "is on a read-only file system", option)
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise _unwritable(path, existing, "is not writable for this user", option)
+
+
+def update_auth_file(path, change, check_mode=False, option=None):
     """Read ``path`` and its expiry cache, let ``change(document, cache)`` edit them, write what changed.
 
     Under the lock in a real run, so concurrent writers of the same file (forks logging in to
     different accounts) each merge into the latest content and no entry is lost. In check mode
     nothing is locked or written. Returns ``(changed, before, after)``: whether the auth file
-    changes, and its documents (``before`` is None when the file does not exist).
+    changes, and its documents (``before`` is None when the file does not exist). A file system error on
+    the way (the lock, the write) is an AuthError naming ``option`` and the path, with nothing half-written.
     """
+    try:
+        return _update_auth_file(path, change, check_mode)
+    except AuthError:
+        raise
+    except OSError as e:
+        where = e.filename or path
+        option = option or "auth_files"
+        if e.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+            fix = f"set {option} to a path in a writable directory (or make that directory writable)"
+        else:
+            fix = "the file was left as it was; fix the file system and run again"
+        raise AuthError(
+            message=f"{option}: cannot write {path}: {e.strerror or e} ({where}); {fix}", option=option
+        ) from e
+
+
+def _update_auth_file(path, change, check_mode):
     context = contextlib.nullcontext() if check_mode else locked(path)
     with context:
         before = read_json_object(path)

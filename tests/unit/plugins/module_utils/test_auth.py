@@ -471,7 +471,7 @@ def test_write_failure_leaves_the_old_file(tmp_path, monkeypatch):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(models_auth_file.os, "replace", boom)
-    with pytest.raises(OSError):
+    with pytest.raises(common_errors.AuthError, match="No space left on device .*; the file was left as it was"):
         models_auth_file.update_auth_file(
             path, lambda d, c: models_auth_file.set_token(d, c, HOST, MOTO_TOKEN, NOW, "assumed")
         )
@@ -787,3 +787,72 @@ def test_docker_config_is_a_directory_even_when_it_does_not_exist_yet(tmp_path):
     assert models_auth_file.resolve_auth_files(["docker"], str(tmp_path / "plain")) == [
         models_auth_file.AuthFile("docker", str(tmp_path / "plain"))
     ]
+
+
+def read_only_at(monkeypatch, directory):
+    """Make ``directory`` look like a read-only file system (the tests run as root, which may write anywhere)."""
+    real_statvfs, real_open = os.statvfs, os.open
+
+    class ReadOnly:
+        f_flag = os.ST_RDONLY
+
+    def statvfs(path):
+        return ReadOnly() if os.path.abspath(path) == str(directory) else real_statvfs(path)
+
+    def open_(path, *args, **kwargs):
+        if os.path.dirname(os.path.abspath(path)) == str(directory):
+            raise OSError(30, "Read-only file system", path)
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "statvfs", statvfs)
+    monkeypatch.setattr(os, "open", open_)
+
+
+def test_read_only_directory_is_refused_before_any_call(tmp_path, monkeypatch):
+    directory = tmp_path / "ro"
+    directory.mkdir()
+    read_only_at(monkeypatch, directory)
+    docker = models_auth_file.AuthFile("docker", str(directory / "config.json"))
+    podman = models_auth_file.AuthFile("podman", str(directory / "auth.json"))
+    expected = f"^docker_config: cannot write {directory}/config.json: {directory} is on a read-only file system;"
+    with pytest.raises(common_errors.AuthError, match=expected) as caught:
+        models_auth_file.check_writable(docker)
+    assert caught.value.option == "docker_config"
+    with pytest.raises(common_errors.AuthError, match=f"^podman_auth_file: cannot write {directory}/auth.json"):
+        run_login(registries((ACCOUNT, "us-east-1", HOST)), [podman], refuse)  # refuse: no token fetched
+    assert os.listdir(directory) == []
+
+
+def test_write_error_names_the_option_and_the_path(tmp_path, monkeypatch):
+    """A file system that turns read-only after the check: the lock's [Errno 30] becomes a clear message."""
+    directory = tmp_path / "ro"
+    directory.mkdir()
+    read_only_at(monkeypatch, directory)
+    path = str(directory / "config.json")
+    with pytest.raises(common_errors.AuthError) as caught:
+        models_auth_file.update_auth_file(
+            path,
+            lambda d, c: models_auth_file.set_token(d, c, HOST, MOTO_TOKEN, NOW, "assumed"),
+            option="docker_config",
+        )
+    assert str(caught.value).startswith(f"docker_config: cannot write {path}: Read-only file system ({path}.lock);")
+    assert caught.value.option == "docker_config"
+    # Logout goes the same way (no check up front: a logout with nothing to remove writes nothing).
+    write_file = models_auth_file.AuthFile("docker", path)
+    monkeypatch.undo()
+    write(path, {"auths": {HOST: {"auth": MOTO_TOKEN}}})
+    read_only_at(monkeypatch, directory)
+    with pytest.raises(common_errors.AuthError, match="^docker_config: cannot write"):
+        converge_login.logout(registries((ACCOUNT, "us-east-1", HOST)), [write_file])
+
+
+def test_unwritable_paths(tmp_path):
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(
+        common_errors.AuthError, match=r"^podman_auth_file: cannot write .*/file/auth\.json: .*/file is not a"
+    ):
+        models_auth_file.check_writable(models_auth_file.AuthFile("podman", str(tmp_path / "file" / "auth.json")))
+    with pytest.raises(common_errors.AuthError, match=r"^podman_auth_file: .* is a directory, not a file"):
+        models_auth_file.check_writable(models_auth_file.AuthFile("podman", str(tmp_path)))
+    # Missing directories under a writable one are fine (they are created 0700).
+    models_auth_file.check_writable(models_auth_file.AuthFile("docker", str(tmp_path / "a" / "b" / "config.json")))
