@@ -54,7 +54,11 @@ options:
             of C(ACCOUNT.dkr.ecr.REGION.amazonaws.com).
           - For registries reached through a VPC endpoint host name or a proxy, and for a local
             emulator whose registry listens on C(127.0.0.1:PORT).
-          - A scheme (C(https://)) and trailing slashes are dropped.
+          - A scheme (C(https://)) and trailing slashes are dropped. The port, when given, is 1 to 65535; a host
+            name does not start with C(-).
+          - With O(credential_helper=true), only ECR's own host name of this registry (C(ACCOUNT.dkr.ecr.REGION.SUFFIX),
+            FIPS too): C(docker-credential-ecr-login) cannot serve any other host, so the module refuses one; log in
+            to a VPC endpoint alias or a proxy with a token (O(credential_helper=false)).
         type: str
   registry_ids:
     description:
@@ -109,6 +113,8 @@ options:
       - No C(GetAuthorizationToken) call is made. A warning says when C(docker-credential-ecr-login)
         is not on the C(PATH) of the module.
       - Both docker and the containers tools (podman, buildah, skopeo) honour C(credHelpers).
+      - The helper serves ECR's own registry host names only; a O(registries[].host) that is not the registry's
+        ECR host name is refused.
     type: bool
     default: false
   state:
@@ -371,13 +377,18 @@ def main():
 
     try:
         min_validity = validate_min_validity(params["min_validity"])
-        specs = validate_registries(params["registries"], params["registry_ids"], module.region)
+        helper = params["credential_helper"] and params["state"] == "present"
+        specs = validate_registries(
+            params["registries"], params["registry_ids"], module.region, credential_helper=helper
+        )
         auth_files = resolve_auth_files(params["auth_files"], params["docker_config"], params["podman_auth_file"])
         if params["state"] == "present":
             for auth_file in auth_files:
                 check_writable(auth_file)
         registries = resolve_registries(
-            specs, lambda region: caller_account(module, region, hint="; give registry_id instead")
+            specs,
+            lambda region: caller_account(module, region, hint="; give registry_id instead"),
+            credential_helper=helper,
         )
         if params["state"] == "absent":
             result = logout(registries, auth_files, check_mode=module.check_mode)

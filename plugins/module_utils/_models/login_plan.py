@@ -13,6 +13,7 @@ for every registry the caller may access. Secrets met on the way go to ``on_secr
 
 from collections import namedtuple
 
+from ansible_collections.dockyard.ecr.plugins.module_utils._common import partitions
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import AuthError
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.registry import registry_host_for
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.validators import (
@@ -34,7 +35,41 @@ Registry = namedtuple("Registry", ["registry_id", "region", "host"])
 CHECK_MODE_AUTH = "check-mode: a new token would be fetched"
 
 
-def validate_registries(registries=None, registry_ids=None, default_region=None):
+def helper_host_problem(host, registry_id, region):
+    """Why docker-credential-ecr-login cannot serve ``host`` for this registry; None when it can.
+
+    The helper finds the account and region in the host name and serves only ECR's own registry host
+    names (``ACCOUNT.dkr.ecr[-fips].REGION.SUFFIX``, any partition); a VPC endpoint alias, a proxy or a
+    ``HOST:PORT`` gets "not an ECR registry" from it. ``registry_id`` None: not known yet (the caller's).
+    """
+    match = partitions.registry_host_re().match(host)
+    if match is None:
+        return (
+            f"{host!r} is not an ECR registry host name (ACCOUNT.dkr.ecr.REGION.amazonaws.com), and"
+            " docker-credential-ecr-login serves only those; log in to that host with a token (credential_helper:"
+            " false), or drop host to send the registry's own ECR host name to the helper"
+        )
+    if match["region"] != region or (registry_id is not None and match["account"] != registry_id):
+        return (
+            f"{host!r} is the registry of account {match['account']} in {match['region']}, but this entry is"
+            f" account {registry_id or '(the caller)'} in {region}; the helper would log in to the host's registry:"
+            " fix host, or drop it"
+        )
+    return None
+
+
+def check_helper_hosts(registries, credential_helper, wheres=None):
+    """With ``credential_helper``, refuse a ``host`` the helper cannot serve (see ``helper_host_problem``)."""
+    if not credential_helper:
+        return
+    for index, registry in enumerate(registries):
+        where = wheres[index] if wheres else f"registries[{index}]"
+        problem = registry.host and helper_host_problem(registry.host, registry.registry_id, registry.region)
+        if problem:
+            raise AuthError(message=f"{where}.host: {problem}", option=f"{where}.host")
+
+
+def validate_registries(registries=None, registry_ids=None, default_region=None, credential_helper=False):
     """Check ``registries``/``registry_ids`` and fill in regions; no AWS call.
 
     Returns a list of ``Registry`` whose ``registry_id`` is None where the caller's account is meant
@@ -69,15 +104,17 @@ def validate_registries(registries=None, registry_ids=None, default_region=None)
         region = validate_region(region, f"{where}.region" if spec.get("region") else "region", error=AuthError)
         host = validate_registry_host(spec.get("host"), f"{where}.host", error=AuthError)
         result.append(Registry(registry_id, region, host))
+    check_helper_hosts(result, credential_helper, [where for where, _spec in specs])
     return result
 
 
-def resolve_registries(registries, caller_account):
+def resolve_registries(registries, caller_account, credential_helper=False):
     """Fill in the caller's account (``caller_account(region)``, called once and only if needed) and the hosts.
 
     Duplicates (same host, same account and region) are merged; one host given to two different
-    registries is refused.
+    registries is refused; with ``credential_helper``, a host of another account than the caller's too.
     """
+
     account = None
     resolved = []
     seen = {}
@@ -87,6 +124,10 @@ def resolve_registries(registries, caller_account):
             if account is None:
                 account = caller_account(registry.region)
             registry_id = account
+            if credential_helper and registry.host:  # the host's account must be the caller's
+                check_helper_hosts(
+                    [Registry(registry_id, registry.region, registry.host)], True, [f"registries[{index}]"]
+                )
         host = registry.host or registry_host_for(registry_id, registry.region)
         item = Registry(registry_id, registry.region, host)
         if host in seen:

@@ -856,3 +856,52 @@ def test_unwritable_paths(tmp_path):
         models_auth_file.check_writable(models_auth_file.AuthFile("podman", str(tmp_path)))
     # Missing directories under a writable one are fine (they are created 0700).
     models_auth_file.check_writable(models_auth_file.AuthFile("docker", str(tmp_path / "a" / "b" / "config.json")))
+
+
+@pytest.mark.parametrize(
+    "host, message",
+    [
+        ("123456789012.dkr.ecr.eu-west-1.vpce-0abc.example.internal", "is not an ECR registry host name"),
+        ("registry-proxy.example.com", "is not an ECR registry host name"),
+        ("127.0.0.1:5000", "is not an ECR registry host name"),
+        (f"{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com:443", "is not an ECR registry host name"),
+        (f"{OTHER}.dkr.ecr.us-east-1.amazonaws.com", f"is the registry of account {OTHER} in us-east-1"),
+        (f"{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com", f"is the registry of account {ACCOUNT} in eu-west-1"),
+    ],
+)
+def test_credential_helper_refuses_a_host_it_cannot_serve(host, message):
+    spec = [{"registry_id": ACCOUNT, "region": "us-east-1", "host": host}]
+    with pytest.raises(common_errors.AuthError, match=rf"^registries\[0\]\.host: '{host}' {message}") as caught:
+        models_login_plan.validate_registries(spec, None, "us-east-1", credential_helper=True)
+    assert caught.value.option == "registries[0].host"
+    # A token entry for that host is fine.
+    assert models_login_plan.validate_registries(spec, None, "us-east-1")[0].host == host
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com",
+        f"https://{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/",
+        f"{ACCOUNT}.dkr.ecr-fips.us-east-1.amazonaws.com",
+    ],
+)
+def test_credential_helper_accepts_the_registrys_own_ecr_host(host):
+    spec = [{"registry_id": ACCOUNT, "host": host}]
+    assert (
+        models_login_plan.validate_registries(spec, None, "us-east-1", credential_helper=True)[0].registry_id == ACCOUNT
+    )
+    assert models_login_plan.validate_registries(
+        [{"host": "123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn", "region": "cn-north-1"}],
+        None,
+        "us-east-1",
+        credential_helper=True,
+    )
+
+
+def test_credential_helper_host_of_another_account_than_the_callers():
+    specs = models_login_plan.validate_registries([{"host": HOST_OTHER}], None, "us-east-1", credential_helper=True)
+    with pytest.raises(common_errors.AuthError, match=rf"^registries\[0\]\.host: '{HOST_OTHER}' is the registry of"):
+        models_login_plan.resolve_registries(specs, lambda region: ACCOUNT, credential_helper=True)
+    resolved = models_login_plan.resolve_registries(specs, lambda region: OTHER, credential_helper=True)
+    assert resolved == registries((OTHER, "us-east-1", HOST_OTHER))
