@@ -37,6 +37,7 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._models.login_plan im
     diff_view,
     file_warnings,
     has_login,
+    logout_view,
     plan_logins,
     report_secret,
     username_of,
@@ -156,27 +157,38 @@ def login(
 def logout(registries, auth_files, check_mode=False):
     """Remove the registries' ``auths`` entries and ``ecr-login`` helper entries (and their expiry records).
 
-    Other registries, other helpers (even for these hosts), ``credsStore`` and unknown keys stay.
+    Every key form of a host goes (``HOST``, ``https://HOST``, ``http://HOST/``: what ``docker login`` wrote);
+    an ``auths`` entry removed that this module did not write is named in the warnings. Other registries,
+    other helpers (even for these hosts), ``credsStore`` and unknown keys stay.
     """
     documents, caches = read_all(auth_files)
     hosts = [registry.host for registry in registries]
-    before = diff_view(auth_files, documents, caches, hosts)
+    before = logout_view(auth_files, documents, caches, hosts)
     changed = False
+    warnings = []
     after_documents = dict(documents)
     for auth_file in auth_files:
         if not any(has_login(documents[auth_file.path], host) for host in hosts):
             continue
+        removed = []
 
-        def change(document, cache):
+        def change(document, cache, removed=removed):
+            del removed[:]  # the lock may show a newer document than the one read above
             for host in hosts:
-                remove_login(document, cache, host)
+                removed.extend(remove_login(document, cache, host))
 
         file_changed, after = update_auth_file(
             auth_file.path, change, check_mode=check_mode, option=option_for(auth_file)
         )[::2]
         changed |= file_changed
         after_documents[auth_file.path] = after
-    after_view = diff_view(auth_files, after_documents, {}, hosts)
+        for key in removed:
+            warnings.append(
+                f"{auth_file.path}: {'would remove' if check_mode else 'removed'} the login for {key}, which"
+                " dockyard.ecr.ecr_login did not write (docker login or podman login did); log in again with that"
+                " tool if it was still needed"
+            )
+    after_view = logout_view(auth_files, after_documents, {}, hosts)
     results = [
         {
             "registry_id": registry.registry_id,
@@ -190,4 +202,9 @@ def logout(registries, auth_files, check_mode=False):
         }
         for registry in registries
     ]
-    return {"changed": changed, "registries": results, "diff": {"before": before, "after": after_view}, "warnings": []}
+    return {
+        "changed": changed,
+        "registries": results,
+        "diff": {"before": before, "after": after_view},
+        "warnings": warnings,
+    }

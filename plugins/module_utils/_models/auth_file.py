@@ -401,13 +401,62 @@ def set_helper(document, cache, host):
     cache["registries"].pop(host, None)
 
 
+def key_host(key):
+    """The registry host an ``auths``/``credHelpers`` key stands for, as docker's ``ConvertToHostname`` reads it.
+
+    ``https://HOST``, ``http://HOST/`` and ``https://HOST/v2/`` (what ``docker login`` wrote) all stand for
+    ``HOST``: the docker CLI and containers/image match those keys to ``HOST`` when no bare ``HOST`` entry exists.
+    """
+    text = key if isinstance(key, str) else ""
+    for scheme in ("https://", "http://"):
+        if text.lower().startswith(scheme):
+            text = text[len(scheme) :]
+            break
+    return text.split("/", 1)[0]
+
+
+def login_keys(document, host):
+    """The keys of ``document`` that hold a login for ``host`` this module may remove, bare ``host`` first.
+
+    ``auths`` keys of any form (``HOST``, ``https://HOST``, ...), and ``credHelpers`` keys whose helper is ``ecr-login``.
+    """
+    keys = []
+    auths = section_of(document or {}, "auths") or {}
+    helpers = section_of(document or {}, "credHelpers") or {}
+    for key in list(auths) + [k for k, v in helpers.items() if v == HELPER]:
+        if key_host(key) == host and key not in keys:
+            keys.append(key)
+    return sorted(keys, key=lambda k: (k != host, k))
+
+
+def written_here(document, cache, key):
+    """Whether the ``auths`` entry ``key`` is one this module wrote (its expiry record matches its ``auth``)."""
+    entry = (section_of(document or {}, "auths") or {}).get(key)
+    auth = entry.get("auth") if isinstance(entry, dict) else None
+    record = (cache or {}).get("registries", {}).get(key)
+    return isinstance(auth, str) and isinstance(record, dict) and record.get("auth_sha256") == fingerprint(auth)
+
+
 def remove_login(document, cache, host):
-    """Remove ``host``'s ``auths`` entry and its ``ecr-login`` helper entry; nothing else."""
+    """Remove ``host``'s ``auths`` entries (any key form) and ``ecr-login`` helper entries; nothing else.
+
+    Returns the ``auths`` keys removed that this module did not write (``docker login``'s ``https://HOST``,
+    a ``podman login``), for a warning.
+    """
+    foreign = []
     auths = section_of(document, "auths")
-    if auths is not None:
-        auths.pop(host, None)
-    _drop_helper(document, host)
-    cache["registries"].pop(host, None)
+    helpers = section_of(document, "credHelpers")
+    for key in login_keys(document, host):
+        if auths is not None and key in auths:
+            if not written_here(document, cache, key):
+                foreign.append(key)
+            del auths[key]
+        if helpers is not None and helpers.get(key) == HELPER:
+            del helpers[key]
+        cache["registries"].pop(key, None)
+    if helpers is not None and not helpers and "credHelpers" in document:
+        del document["credHelpers"]
+    return foreign
 
 
 def _drop_helper(document, host):

@@ -24,6 +24,7 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._common.validators im
 from ansible_collections.dockyard.ecr.plugins.module_utils._models.auth_file import (
     HELPER,
     describe,
+    login_keys,
     section_of,
     stored_login,
 )
@@ -228,6 +229,19 @@ def file_warnings(auth_file, document, registries, credential_helper):
 
 
 def has_login(document, host):
-    auths = section_of(document or {}, "auths") or {}
-    helpers = section_of(document or {}, "credHelpers") or {}
-    return host in auths or helpers.get(host) == HELPER
+    """Whether ``document`` holds a login for ``host`` that a logout removes (any key form, see ``login_keys``)."""
+    return bool(login_keys(document, host))
+
+
+def logout_view(auth_files, documents, caches, hosts):
+    """The diff view of a logout: every key a logout of ``hosts`` removes (``https://HOST`` forms too)."""
+    view = {}
+    for auth_file in auth_files:
+        document, entries = documents.get(auth_file.path), {}
+        for host in hosts:
+            for key in login_keys(document, host):
+                entry = describe(document, caches.get(auth_file.path), key)
+                if entry is not None:
+                    entries[key] = entry
+        view[auth_file.path] = entries
+    return view

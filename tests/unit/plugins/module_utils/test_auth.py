@@ -905,3 +905,78 @@ def test_credential_helper_host_of_another_account_than_the_callers():
         models_login_plan.resolve_registries(specs, lambda region: ACCOUNT, credential_helper=True)
     resolved = models_login_plan.resolve_registries(specs, lambda region: OTHER, credential_helper=True)
     assert resolved == registries((OTHER, "us-east-1", HOST_OTHER))
+
+
+def test_logout_removes_every_key_form_and_names_the_ones_it_did_not_write(files):
+    """docker login wrote https://HOST; podman login a bare HOST: both go, and the warnings say so."""
+    regs = registries((ACCOUNT, "us-east-1", HOST))
+    run_login(regs, files[1:], factory([]))  # the podman file: our own entry
+    ours = read(files[1].path)["auths"][HOST]
+    write(
+        files[0].path,
+        {
+            "auths": {
+                f"https://{HOST}": {"auth": "b2xkOnRva2Vu"},
+                f"http://{HOST}/": {"auth": "b2xkOnRva2Vu"},
+                f"https://{HOST_OTHER}": {"auth": "b2xkOnRva2Vu"},
+                "registry.example.com": {"auth": "Zm9vOmJhcg=="},
+            },
+            "credHelpers": {f"https://{HOST}": "ecr-login", "gcr.io": "gcloud"},
+        },
+    )
+    podman = read(files[1].path)
+    podman["auths"][f"https://{HOST}"] = {"auth": "b2xkOnRva2Vu"}
+    write(files[1].path, podman)
+
+    check = converge_login.logout(regs, files, check_mode=True)
+    assert check["changed"] is True and check["registries"][0]["changed"] is True
+    assert check["diff"]["before"] == {
+        files[0].path: {
+            f"http://{HOST}/": {"token": True, "expires_at": None},
+            f"https://{HOST}": {"credential_helper": "ecr-login"},
+        },
+        files[1].path: {
+            HOST: {"token": True, "expires_at": check["diff"]["before"][files[1].path][HOST]["expires_at"]},
+            f"https://{HOST}": {"token": True, "expires_at": None},
+        },
+    }
+    assert check["diff"]["after"] == {files[0].path: {}, files[1].path: {}}
+    assert len(check["warnings"]) == 3 and all("would remove the login for" in w for w in check["warnings"])
+
+    result = converge_login.logout(regs, files)
+    assert read(files[0].path) == {
+        "auths": {
+            f"https://{HOST_OTHER}": {"auth": "b2xkOnRva2Vu"},
+            "registry.example.com": {"auth": "Zm9vOmJhcg=="},
+        },
+        "credHelpers": {"gcr.io": "gcloud"},
+    }
+    assert read(files[1].path) == {"auths": {}}
+    assert ours["auth"] not in json.dumps(result)
+    assert sorted(result["warnings"]) == sorted(
+        [
+            f"{files[0].path}: removed the login for http://{HOST}/, which dockyard.ecr.ecr_login did not write"
+            " (docker login or podman login did); log in again with that tool if it was still needed",
+            f"{files[0].path}: removed the login for https://{HOST}, which dockyard.ecr.ecr_login did not write"
+            " (docker login or podman login did); log in again with that tool if it was still needed",
+            f"{files[1].path}: removed the login for https://{HOST}, which dockyard.ecr.ecr_login did not write"
+            " (docker login or podman login did); log in again with that tool if it was still needed",
+        ]
+    )
+    again = converge_login.logout(regs, files)
+    assert again["changed"] is False and again["warnings"] == []
+
+
+def test_logout_warns_about_a_bare_host_entry_another_tool_wrote(files):
+    write(files[1].path, {"auths": {HOST: {"auth": "b2xkOnRva2Vu"}}})  # podman login
+    result = converge_login.logout(registries((ACCOUNT, "us-east-1", HOST)), files[1:])
+    assert result["changed"] is True
+    assert [w.split(",")[0] for w in result["warnings"]] == [f"{files[1].path}: removed the login for {HOST}"]
+
+
+@pytest.mark.parametrize(
+    "key, host",
+    [(HOST, HOST), (f"https://{HOST}", HOST), (f"HTTP://{HOST}/v2/", HOST), ("h:5000", "h:5000"), ("", "")],
+)
+def test_key_host(key, host):
+    assert models_auth_file.key_host(key) == host
