@@ -344,6 +344,7 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._models.auth_file imp
 )
 from ansible_collections.dockyard.ecr.plugins.module_utils._models.auth_token import validate_min_validity
 from ansible_collections.dockyard.ecr.plugins.module_utils._models.login_plan import (
+    region_warnings,
     resolve_registries,
     validate_registries,
 )
@@ -381,6 +382,8 @@ def main():
         specs = validate_registries(
             params["registries"], params["registry_ids"], module.region, credential_helper=helper
         )
+        for warning in region_warnings(specs):
+            module.warn(warning)  # now: a failure below (an unknown region's endpoint) still shows it
         auth_files = resolve_auth_files(params["auth_files"], params["docker_config"], params["podman_auth_file"])
         if params["state"] == "present":
             for auth_file in auth_files:

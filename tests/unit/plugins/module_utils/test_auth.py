@@ -10,6 +10,7 @@ import datetime
 import json
 import multiprocessing
 import os
+import re
 import stat
 
 import pytest
@@ -980,3 +981,53 @@ def test_logout_warns_about_a_bare_host_entry_another_tool_wrote(files):
 )
 def test_key_host(key, host):
     assert models_auth_file.key_host(key) == host
+
+
+@pytest.mark.parametrize(
+    "host, message",
+    [
+        ("-oProxyCommand", "is not a host name: each dot-separated part"),
+        ("-registry.example.com:5000", "is not a host name: each dot-separated part"),
+        ("registry-.example.com", "is not a host name: each dot-separated part"),
+        ("a..example.com", "is not a host name: each dot-separated part"),
+        ("127.0.0.1:65536", "has port 65536; a port is a number from 1 to 65535"),
+        ("registry.example.com:99999", "has port 99999; a port is a number from 1 to 65535"),
+        ("registry.example.com:0", "has port 0; a port is a number from 1 to 65535"),
+        ("[::1]:70000", "has port 70000; a port is a number from 1 to 65535"),
+    ],
+)
+def test_host_refused_before_any_call(host, message):
+    with pytest.raises(
+        common_errors.AuthError, match=rf"^registries\[0\]\.host: '{re.escape(host)}' {message}"
+    ) as caught:
+        models_login_plan.validate_registries([{"registry_id": ACCOUNT, "host": host}], None, "us-east-1")
+    assert caught.value.option == "registries[0].host"
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:65535", "registry.example.com:1", "[::1]:5000", "my_host.local", HOST])
+def test_host_accepted(host):
+    assert (
+        models_login_plan.validate_registries([{"registry_id": ACCOUNT, "host": host}], None, "us-east-1")[0].host
+        == host
+    )
+
+
+def test_region_typos_are_named_before_any_call():
+    # Not a region's shape: refused.
+    with pytest.raises(common_errors.AuthError, match=r"^registries\[0\]\.region: 'euwest1' is not an AWS region"):
+        models_login_plan.validate_registries([{"region": "euwest1"}], None, "us-east-1")
+    # The shape but unknown to botocore: a warning with the closest name (not a refusal: botocore lags new regions).
+    specs = models_login_plan.validate_registries(
+        [{"region": "eu-wset-1"}, {"registry_id": ACCOUNT, "region": "eu-wset-1"}, {"region": "eu-west-1"}], None, None
+    )
+    assert models_login_plan.region_warnings(specs) == [
+        "region: 'eu-wset-1' is not a region this botocore knows; did you mean 'eu-west-1'? check the spelling (the"
+        " calls and the registry host name use it), or update botocore if the region is new"
+    ]
+    assert models_login_plan.region_warnings(registries((ACCOUNT, "zz-nowhere-7", None)))[0].startswith(
+        "region: 'zz-nowhere-7' is not a region this botocore knows; check the spelling"
+    )
+    assert (
+        models_login_plan.region_warnings(registries((ACCOUNT, "us-gov-west-1", None), (None, "cn-north-1", None)))
+        == []
+    )
