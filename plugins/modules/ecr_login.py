@@ -56,9 +56,9 @@ options:
             emulator whose registry listens on C(127.0.0.1:PORT).
           - A scheme (C(https://)) and trailing slashes are dropped. The port, when given, is 1 to 65535; a host
             name does not start with C(-).
-          - With O(credential_helper=true), only ECR's own host name of this registry (C(ACCOUNT.dkr.ecr.REGION.SUFFIX),
-            FIPS too): C(docker-credential-ecr-login) cannot serve any other host, so the module refuses one; log in
-            to a VPC endpoint alias or a proxy with a token (O(credential_helper=false)).
+          - With O(credential_helper=true), only ECR's own host name of this registry, C(ACCOUNT.dkr.ecr.REGION.SUFFIX)
+            or its FIPS form. C(docker-credential-ecr-login) cannot serve any other host, so the module refuses one;
+            log in to a VPC endpoint alias or a proxy with a token (O(credential_helper=false)).
         type: str
   registry_ids:
     description:
@@ -123,6 +123,9 @@ options:
       - V(absent) removes the registries' C(auths) entries and their C(credHelpers) entries that
         name C(ecr-login), and nothing else; no AWS call is made except C(sts:GetCallerIdentity)
         when a registry's account is not given.
+      - Every key the container tools read as the host goes, C(HOST), C(https://HOST) and C(http://HOST/)
+        (what C(docker login) wrote). A warning names each C(auths) entry removed that this module did not
+        write; whether a C(credHelpers) entry naming C(ecr-login) was written by it cannot be told.
     type: str
     choices: [present, absent]
     default: present
