@@ -154,6 +154,17 @@ def login(
     }
 
 
+def _logout_change(hosts, removed):
+    """The edit of a logout; ``removed`` gets the keys removed that this module did not write."""
+
+    def change(document, cache):
+        del removed[:]  # the lock may show a newer document than the one read before
+        for host in hosts:
+            removed.extend(remove_login(document, cache, host))
+
+    return change
+
+
 def logout(registries, auth_files, check_mode=False):
     """Remove the registries' ``auths`` entries and ``ecr-login`` helper entries (and their expiry records).
 
@@ -171,14 +182,8 @@ def logout(registries, auth_files, check_mode=False):
         if not any(has_login(documents[auth_file.path], host) for host in hosts):
             continue
         removed = []
-
-        def change(document, cache, removed=removed):
-            del removed[:]  # the lock may show a newer document than the one read above
-            for host in hosts:
-                removed.extend(remove_login(document, cache, host))
-
         file_changed, after = update_auth_file(
-            auth_file.path, change, check_mode=check_mode, option=option_for(auth_file)
+            auth_file.path, _logout_change(hosts, removed), check_mode=check_mode, option=option_for(auth_file)
         )[::2]
         changed |= file_changed
         after_documents[auth_file.path] = after
