@@ -17,6 +17,8 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._api.authorization_to
 from ansible_collections.dockyard.ecr.plugins.module_utils._models.auth_file import (
     HELPER,
     HELPER_BINARY,
+    check_writable,
+    option_for,
     read_all,
     remove_login,
     set_helper,
@@ -35,6 +37,7 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._models.login_plan im
     diff_view,
     file_warnings,
     has_login,
+    logout_view,
     plan_logins,
     report_secret,
     username_of,
@@ -61,6 +64,8 @@ def login(
     """
     now = time.time() if now is None else now
     on_secret = on_secret or (lambda value: None)
+    for auth_file in auth_files:
+        check_writable(auth_file)  # before any token is fetched
     documents, caches = read_all(auth_files)
     hosts = [registry.host for registry in registries]
     before = diff_view(auth_files, documents, caches, hosts)
@@ -130,7 +135,9 @@ def login(
 
         document = documents[auth_file.path]
         if wanted:
-            file_changed, document = update_auth_file(auth_file.path, change, check_mode=check_mode)[::2]
+            file_changed, document = update_auth_file(
+                auth_file.path, change, check_mode=check_mode, option=option_for(auth_file)
+            )[::2]
             changed |= file_changed
         warnings.extend(file_warnings(auth_file, document, registries, credential_helper))
 
@@ -147,28 +154,46 @@ def login(
     }
 
 
+def _logout_change(hosts, removed):
+    """The edit of a logout; ``removed`` gets the keys removed that this module did not write."""
+
+    def change(document, cache):
+        del removed[:]  # the lock may show a newer document than the one read before
+        for host in hosts:
+            removed.extend(remove_login(document, cache, host))
+
+    return change
+
+
 def logout(registries, auth_files, check_mode=False):
     """Remove the registries' ``auths`` entries and ``ecr-login`` helper entries (and their expiry records).
 
-    Other registries, other helpers (even for these hosts), ``credsStore`` and unknown keys stay.
+    Every key form of a host goes (``HOST``, ``https://HOST``, ``http://HOST/``: what ``docker login`` wrote);
+    an ``auths`` entry removed that this module did not write is named in the warnings. Other registries,
+    other helpers (even for these hosts), ``credsStore`` and unknown keys stay.
     """
     documents, caches = read_all(auth_files)
     hosts = [registry.host for registry in registries]
-    before = diff_view(auth_files, documents, caches, hosts)
+    before = logout_view(auth_files, documents, caches, hosts)
     changed = False
+    warnings = []
     after_documents = dict(documents)
     for auth_file in auth_files:
         if not any(has_login(documents[auth_file.path], host) for host in hosts):
             continue
-
-        def change(document, cache):
-            for host in hosts:
-                remove_login(document, cache, host)
-
-        file_changed, after = update_auth_file(auth_file.path, change, check_mode=check_mode)[::2]
+        removed = []
+        file_changed, after = update_auth_file(
+            auth_file.path, _logout_change(hosts, removed), check_mode=check_mode, option=option_for(auth_file)
+        )[::2]
         changed |= file_changed
         after_documents[auth_file.path] = after
-    after_view = diff_view(auth_files, after_documents, {}, hosts)
+        for key in removed:
+            warnings.append(
+                f"{auth_file.path}: {'would remove' if check_mode else 'removed'} the login for {key}, which"
+                " dockyard.ecr.ecr_login did not write (docker login or podman login did); log in again with that"
+                " tool if it was still needed"
+            )
+    after_view = logout_view(auth_files, after_documents, {}, hosts)
     results = [
         {
             "registry_id": registry.registry_id,
@@ -182,4 +207,9 @@ def logout(registries, auth_files, check_mode=False):
         }
         for registry in registries
     ]
-    return {"changed": changed, "registries": results, "diff": {"before": before, "after": after_view}, "warnings": []}
+    return {
+        "changed": changed,
+        "registries": results,
+        "diff": {"before": before, "after": after_view},
+        "warnings": warnings,
+    }

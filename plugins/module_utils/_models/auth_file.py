@@ -37,6 +37,7 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._models.auth_token im
 HELPER = "ecr-login"  # credHelpers value: the program is docker-credential-ecr-login
 HELPER_BINARY = "docker-credential-" + HELPER
 AUTH_FILE_KINDS = ("docker", "podman")
+DOCKER_CONFIG_NAME = "config.json"
 LOCK_SUFFIX = ".lock"
 CACHE_SUFFIX = ".dockyard-ecr.json"
 CACHE_VERSION = 1
@@ -47,6 +48,9 @@ DIR_MODE = 0o700
 CREDENTIAL_KEYS = ("auth", "username", "password", "identitytoken", "registrytoken")
 
 AuthFile = namedtuple("AuthFile", ["kind", "path"])
+
+# The option that sets each kind's path: what a message about an unwritable file tells the user to change.
+PATH_OPTIONS = {"docker": "docker_config", "podman": "podman_auth_file"}
 
 
 def default_docker_config(environ=None):
@@ -79,10 +83,25 @@ def default_podman_auth_file(environ=None, uid=None, platform=None):
     return f"/run/containers/{uid}/auth.json"
 
 
+def docker_config_file(docker_config):
+    """The file the ``docker_config`` option names: a directory (docker's ``--config``) holds ``config.json``.
+
+    An existing directory, or a path that does not exist and whose name does not end in ``.json``
+    (``/srv/ci/.docker``), is the directory: ``config.json`` inside it, created 0700 when missing. An existing
+    file, or a new name ending in ``.json``, is the file itself.
+    """
+    path = os.path.expanduser(docker_config)
+    if os.path.isdir(path):
+        return os.path.join(path, DOCKER_CONFIG_NAME)
+    if os.path.lexists(path) or os.path.basename(path.rstrip(os.sep)).lower().endswith(".json"):
+        return path
+    return os.path.join(path, DOCKER_CONFIG_NAME)
+
+
 def resolve_auth_files(kinds, docker_config=None, podman_auth_file=None, environ=None):
     """The files to write, as ``AuthFile(kind, absolute path)``; one entry per real file.
 
-    ``docker_config`` may name the file or the directory holding ``config.json``. A path option for
+    ``docker_config`` names the directory holding ``config.json`` (see ``docker_config_file``). A path option for
     a kind not in ``kinds`` is refused, so a path is never silently ignored.
     """
     kinds = list(kinds or [])
@@ -108,9 +127,7 @@ def resolve_auth_files(kinds, docker_config=None, podman_auth_file=None, environ
         if kind not in kinds:
             continue
         if kind == "docker":
-            path = os.path.expanduser(docker_config) if docker_config else default_docker_config(environ)
-            if os.path.isdir(path):
-                path = os.path.join(path, "config.json")
+            path = docker_config_file(docker_config) if docker_config else default_docker_config(environ)
         else:
             path = os.path.expanduser(podman_auth_file) if podman_auth_file else default_podman_auth_file(environ)
         path = os.path.abspath(path)
@@ -227,14 +244,74 @@ def read_cache(path):
     return cache
 
 
-def update_auth_file(path, change, check_mode=False):
+def option_for(auth_file):
+    return PATH_OPTIONS.get(auth_file.kind, "auth_files")
+
+
+def _unwritable(path, directory, reason, option):
+    return AuthError(
+        message=(
+            f"{option}: cannot write {path}: {directory} {reason}; set {option} to a path in a writable directory"
+            " (or make that directory writable)"
+        ),
+        option=option,
+    )
+
+
+def check_writable(auth_file):
+    """Refuse (AuthError naming the option and the path) an auth file that could not be written.
+
+    Run before any AWS call and any write: the file, its ``.lock`` and its expiry cache are created in the
+    file's directory (or its first existing ancestor, under which the missing directories are made), so that
+    directory must be a writable directory on a writable file system, and the path must not be a directory.
+    """
+    path, option = auth_file.path, option_for(auth_file)
+    if os.path.isdir(path):
+        raise AuthError(
+            message=f"{option}: {path} is a directory, not a file; give the path of the file to write",
+            option=option,
+        )
+    existing = os.path.dirname(path) or "."
+    while not os.path.lexists(existing):
+        existing = os.path.dirname(existing) or "."
+    if not os.path.isdir(existing):
+        raise _unwritable(path, existing, "is not a directory", option)
+    try:
+        read_only = bool(os.statvfs(existing).f_flag & os.ST_RDONLY)
+    except OSError:
+        read_only = False
+    if read_only:
+        raise _unwritable(path, existing, "is on a read-only file system", option)
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise _unwritable(path, existing, "is not writable for this user", option)
+
+
+def update_auth_file(path, change, check_mode=False, option=None):
     """Read ``path`` and its expiry cache, let ``change(document, cache)`` edit them, write what changed.
 
     Under the lock in a real run, so concurrent writers of the same file (forks logging in to
     different accounts) each merge into the latest content and no entry is lost. In check mode
     nothing is locked or written. Returns ``(changed, before, after)``: whether the auth file
-    changes, and its documents (``before`` is None when the file does not exist).
+    changes, and its documents (``before`` is None when the file does not exist). A file system error on
+    the way (the lock, the write) is an AuthError naming ``option`` and the path, with nothing half-written.
     """
+    try:
+        return _update_auth_file(path, change, check_mode)
+    except AuthError:
+        raise
+    except OSError as e:
+        where = e.filename or path
+        option = option or "auth_files"
+        if e.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+            fix = f"set {option} to a path in a writable directory (or make that directory writable)"
+        else:
+            fix = "the file was left as it was; fix the file system and run again"
+        raise AuthError(
+            message=f"{option}: cannot write {path}: {e.strerror or e} ({where}); {fix}", option=option
+        ) from e
+
+
+def _update_auth_file(path, change, check_mode):
     context = contextlib.nullcontext() if check_mode else locked(path)
     with context:
         before = read_json_object(path)
@@ -324,13 +401,62 @@ def set_helper(document, cache, host):
     cache["registries"].pop(host, None)
 
 
+def key_host(key):
+    """The registry host an ``auths``/``credHelpers`` key stands for, as docker's ``ConvertToHostname`` reads it.
+
+    ``https://HOST``, ``http://HOST/`` and ``https://HOST/v2/`` (what ``docker login`` wrote) all stand for
+    ``HOST``: the docker CLI and containers/image match those keys to ``HOST`` when no bare ``HOST`` entry exists.
+    """
+    text = key if isinstance(key, str) else ""
+    for scheme in ("https://", "http://"):
+        if text.lower().startswith(scheme):
+            text = text[len(scheme) :]
+            break
+    return text.split("/", 1)[0]
+
+
+def login_keys(document, host):
+    """The keys of ``document`` that hold a login for ``host`` this module may remove, bare ``host`` first.
+
+    ``auths`` keys of any form (``HOST``, ``https://HOST``, ...), and ``credHelpers`` keys whose helper is ``ecr-login``.
+    """
+    keys = []
+    auths = section_of(document or {}, "auths") or {}
+    helpers = section_of(document or {}, "credHelpers") or {}
+    for key in list(auths) + [k for k, v in helpers.items() if v == HELPER]:
+        if key_host(key) == host and key not in keys:
+            keys.append(key)
+    return sorted(keys, key=lambda k: (k != host, k))
+
+
+def written_here(document, cache, key):
+    """Whether the ``auths`` entry ``key`` is one this module wrote (its expiry record matches its ``auth``)."""
+    entry = (section_of(document or {}, "auths") or {}).get(key)
+    auth = entry.get("auth") if isinstance(entry, dict) else None
+    record = (cache or {}).get("registries", {}).get(key)
+    return isinstance(auth, str) and isinstance(record, dict) and record.get("auth_sha256") == fingerprint(auth)
+
+
 def remove_login(document, cache, host):
-    """Remove ``host``'s ``auths`` entry and its ``ecr-login`` helper entry; nothing else."""
+    """Remove ``host``'s ``auths`` entries (any key form) and ``ecr-login`` helper entries; nothing else.
+
+    Returns the ``auths`` keys removed that this module did not write (``docker login``'s ``https://HOST``,
+    a ``podman login``), for a warning.
+    """
+    foreign = []
     auths = section_of(document, "auths")
-    if auths is not None:
-        auths.pop(host, None)
-    _drop_helper(document, host)
-    cache["registries"].pop(host, None)
+    helpers = section_of(document, "credHelpers")
+    for key in login_keys(document, host):
+        if auths is not None and key in auths:
+            if not written_here(document, cache, key):
+                foreign.append(key)
+            del auths[key]
+        if helpers is not None and helpers.get(key) == HELPER:
+            del helpers[key]
+        cache["registries"].pop(key, None)
+    if helpers is not None and not helpers and "credHelpers" in document:
+        del document["credHelpers"]
+    return foreign
 
 
 def _drop_helper(document, host):

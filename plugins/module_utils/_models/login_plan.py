@@ -11,8 +11,10 @@ A registry whose stored token stays valid for at least ``min_validity`` seconds 
 for every registry the caller may access. Secrets met on the way go to ``on_secret`` (``module.no_log_values.add``).
 """
 
+import difflib
 from collections import namedtuple
 
+from ansible_collections.dockyard.ecr.plugins.module_utils._common import partitions
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import AuthError
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.registry import registry_host_for
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.validators import (
@@ -23,6 +25,7 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._common.validators im
 from ansible_collections.dockyard.ecr.plugins.module_utils._models.auth_file import (
     HELPER,
     describe,
+    login_keys,
     section_of,
     stored_login,
 )
@@ -34,7 +37,98 @@ Registry = namedtuple("Registry", ["registry_id", "region", "host"])
 CHECK_MODE_AUTH = "check-mode: a new token would be fetched"
 
 
-def validate_registries(registries=None, registry_ids=None, default_region=None):
+def check_host_parts(host, option):
+    """Refuse what ``validate_registry_host`` lets through: a port outside 1-65535, a name label starting or
+    ending with ``-`` (``-oProxyCommand``-like values read as options by the tools the host is given to) or empty."""
+    if host.startswith("["):
+        name, _bracket, rest = host.partition("]")
+        port = rest[1:] if rest.startswith(":") else None
+    else:
+        name, sep, port = host.rpartition(":")
+        if not sep:
+            name, port = host, None
+        labels = name.split(".")
+        if any(not label or label.startswith("-") or label.endswith("-") for label in labels):
+            raise AuthError(
+                message=(
+                    f"{option}: {host!r} is not a host name: each dot-separated part is letters, digits, '-' and '_'"
+                    " and starts and ends with a letter or digit; give the registry's host name (for example"
+                    " 123456789012.dkr.ecr.eu-west-1.amazonaws.com or 127.0.0.1:5000)"
+                ),
+                option=option,
+            )
+    if port is not None and not (port.isdigit() and 1 <= int(port) <= 65535):
+        raise AuthError(
+            message=f"{option}: {host!r} has port {port or '(empty)'}; a port is a number from 1 to 65535",
+            option=option,
+        )
+    return host
+
+
+def known_regions():
+    """Every region botocore's endpoint data lists, in any partition (empty without botocore)."""
+    # partitions keeps the loaded data private; it is the one home of botocore's partitions.
+    return set().union(*(item["regions"] for item in partitions._partitions()))
+
+
+def region_warnings(registries, known=None):
+    """A warning per region botocore does not know (a typo such as ``eu-wset-1``, or a region newer than botocore).
+
+    Not a refusal: botocore's list lags behind new regions. Close known names are suggested.
+    """
+    known = known_regions() if known is None else set(known)
+    if not known:
+        return []
+    warnings, seen = [], set()
+    for registry in registries:
+        region = registry.region
+        if region in known or region in seen:
+            continue
+        seen.add(region)
+        close = difflib.get_close_matches(region, sorted(known), n=1, cutoff=0.8)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        warnings.append(
+            f"region: {region!r} is not a region this botocore knows; {hint}check the spelling (the calls and the"
+            " registry host name use it), or update botocore if the region is new"
+        )
+    return warnings
+
+
+def helper_host_problem(host, registry_id, region):
+    """Why docker-credential-ecr-login cannot serve ``host`` for this registry; None when it can.
+
+    The helper finds the account and region in the host name and serves only ECR's own registry host
+    names (``ACCOUNT.dkr.ecr[-fips].REGION.SUFFIX``, any partition); a VPC endpoint alias, a proxy or a
+    ``HOST:PORT`` gets "not an ECR registry" from it. ``registry_id`` None: not known yet (the caller's).
+    """
+    match = partitions.registry_host_re().match(host)
+    if match is None:
+        return (
+            f"{host!r} is not an ECR registry host name (ACCOUNT.dkr.ecr.REGION.amazonaws.com), and"
+            " docker-credential-ecr-login serves only those; log in to that host with a token (credential_helper:"
+            " false), or drop host to send the registry's own ECR host name to the helper"
+        )
+    if match["region"] != region or (registry_id is not None and match["account"] != registry_id):
+        return (
+            f"{host!r} is the registry of account {match['account']} in {match['region']}, but this entry is"
+            f" account {registry_id or '(the caller)'} in {region}; the helper would log in to the host's registry:"
+            " fix host, or drop it"
+        )
+    return None
+
+
+def check_helper_hosts(registries, credential_helper, wheres=None):
+    """With ``credential_helper``, refuse a ``host`` the helper cannot serve (see ``helper_host_problem``)."""
+    if not credential_helper:
+        return
+    for index, registry in enumerate(registries):
+        where = wheres[index] if wheres else f"registries[{index}]"
+        problem = registry.host and helper_host_problem(registry.host, registry.registry_id, registry.region)
+        if problem:
+            raise AuthError(message=f"{where}.host: {problem}", option=f"{where}.host")
+
+
+def validate_registries(registries=None, registry_ids=None, default_region=None, credential_helper=False):
     """Check ``registries``/``registry_ids`` and fill in regions; no AWS call.
 
     Returns a list of ``Registry`` whose ``registry_id`` is None where the caller's account is meant
@@ -68,16 +162,19 @@ def validate_registries(registries=None, registry_ids=None, default_region=None)
             )
         region = validate_region(region, f"{where}.region" if spec.get("region") else "region", error=AuthError)
         host = validate_registry_host(spec.get("host"), f"{where}.host", error=AuthError)
+        host = host and check_host_parts(host, f"{where}.host")
         result.append(Registry(registry_id, region, host))
+    check_helper_hosts(result, credential_helper, [where for where, _spec in specs])
     return result
 
 
-def resolve_registries(registries, caller_account):
+def resolve_registries(registries, caller_account, credential_helper=False):
     """Fill in the caller's account (``caller_account(region)``, called once and only if needed) and the hosts.
 
     Duplicates (same host, same account and region) are merged; one host given to two different
-    registries is refused.
+    registries is refused; with ``credential_helper``, a host of another account than the caller's too.
     """
+
     account = None
     resolved = []
     seen = {}
@@ -87,6 +184,10 @@ def resolve_registries(registries, caller_account):
             if account is None:
                 account = caller_account(registry.region)
             registry_id = account
+            if credential_helper and registry.host:  # the host's account must be the caller's
+                check_helper_hosts(
+                    [Registry(registry_id, registry.region, registry.host)], True, [f"registries[{index}]"]
+                )
         host = registry.host or registry_host_for(registry_id, registry.region)
         item = Registry(registry_id, registry.region, host)
         if host in seen:
@@ -187,6 +288,19 @@ def file_warnings(auth_file, document, registries, credential_helper):
 
 
 def has_login(document, host):
-    auths = section_of(document or {}, "auths") or {}
-    helpers = section_of(document or {}, "credHelpers") or {}
-    return host in auths or helpers.get(host) == HELPER
+    """Whether ``document`` holds a login for ``host`` that a logout removes (any key form, see ``login_keys``)."""
+    return bool(login_keys(document, host))
+
+
+def logout_view(auth_files, documents, caches, hosts):
+    """The diff view of a logout: every key a logout of ``hosts`` removes (``https://HOST`` forms too)."""
+    view = {}
+    for auth_file in auth_files:
+        document, entries = documents.get(auth_file.path), {}
+        for host in hosts:
+            for key in login_keys(document, host):
+                entry = describe(document, caches.get(auth_file.path), key)
+                if entry is not None:
+                    entries[key] = entry
+        view[auth_file.path] = entries
+    return view

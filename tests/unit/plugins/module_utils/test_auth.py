@@ -10,6 +10,7 @@ import datetime
 import json
 import multiprocessing
 import os
+import re
 import stat
 
 import pytest
@@ -471,7 +472,7 @@ def test_write_failure_leaves_the_old_file(tmp_path, monkeypatch):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(models_auth_file.os, "replace", boom)
-    with pytest.raises(OSError):
+    with pytest.raises(common_errors.AuthError, match="No space left on device .*; the file was left as it was"):
         models_auth_file.update_auth_file(
             path, lambda d, c: models_auth_file.set_token(d, c, HOST, MOTO_TOKEN, NOW, "assumed")
         )
@@ -763,3 +764,270 @@ def test_logout_of_missing_files_creates_nothing(files):
     result = converge_login.logout(registries((ACCOUNT, "us-east-1", HOST)), files)
     assert result["changed"] is False
     assert not any(os.path.exists(os.path.dirname(f.path)) for f in files)
+
+
+# ---------------------------------------------------------------------------------------------
+# Issue 19: safe by default
+# ---------------------------------------------------------------------------------------------
+
+
+def test_docker_config_is_a_directory_even_when_it_does_not_exist_yet(tmp_path):
+    """The module's own example, docker_config: /srv/ci/.docker, writes /srv/ci/.docker/config.json."""
+    directory = tmp_path / "srv" / "ci" / ".docker"
+    (auth_file,) = models_auth_file.resolve_auth_files(["docker"], str(directory))
+    assert auth_file == models_auth_file.AuthFile("docker", str(directory / "config.json"))
+    run_login(registries((ACCOUNT, "us-east-1", HOST)), [auth_file], factory([]))
+    assert directory.is_dir() and mode(str(directory)) == 0o700
+    assert read(str(directory / "config.json")) == {"auths": {HOST: {"auth": token("secret-us-east-1-1-xxxxxxxx")}}}
+    # A trailing slash names the same directory; an existing file and a new *.json name are files.
+    assert models_auth_file.resolve_auth_files(["docker"], str(directory) + "/") == [auth_file]
+    assert models_auth_file.resolve_auth_files(["docker"], str(tmp_path / "new" / "docker.json")) == [
+        models_auth_file.AuthFile("docker", str(tmp_path / "new" / "docker.json"))
+    ]
+    write(str(tmp_path / "plain"), {})
+    assert models_auth_file.resolve_auth_files(["docker"], str(tmp_path / "plain")) == [
+        models_auth_file.AuthFile("docker", str(tmp_path / "plain"))
+    ]
+
+
+def read_only_at(monkeypatch, directory):
+    """Make ``directory`` look like a read-only file system (the tests run as root, which may write anywhere)."""
+    real_statvfs, real_open = os.statvfs, os.open
+
+    class ReadOnly:
+        f_flag = os.ST_RDONLY
+
+    def statvfs(path):
+        return ReadOnly() if os.path.abspath(path) == str(directory) else real_statvfs(path)
+
+    def open_(path, *args, **kwargs):
+        if os.path.dirname(os.path.abspath(path)) == str(directory):
+            raise OSError(30, "Read-only file system", path)
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "statvfs", statvfs)
+    monkeypatch.setattr(os, "open", open_)
+
+
+def test_read_only_directory_is_refused_before_any_call(tmp_path, monkeypatch):
+    directory = tmp_path / "ro"
+    directory.mkdir()
+    read_only_at(monkeypatch, directory)
+    docker = models_auth_file.AuthFile("docker", str(directory / "config.json"))
+    podman = models_auth_file.AuthFile("podman", str(directory / "auth.json"))
+    expected = f"^docker_config: cannot write {directory}/config.json: {directory} is on a read-only file system;"
+    with pytest.raises(common_errors.AuthError, match=expected) as caught:
+        models_auth_file.check_writable(docker)
+    assert caught.value.option == "docker_config"
+    with pytest.raises(common_errors.AuthError, match=f"^podman_auth_file: cannot write {directory}/auth.json"):
+        run_login(registries((ACCOUNT, "us-east-1", HOST)), [podman], refuse)  # refuse: no token fetched
+    assert os.listdir(directory) == []
+
+
+def test_write_error_names_the_option_and_the_path(tmp_path, monkeypatch):
+    """A file system that turns read-only after the check: the lock's [Errno 30] becomes a clear message."""
+    directory = tmp_path / "ro"
+    directory.mkdir()
+    read_only_at(monkeypatch, directory)
+    path = str(directory / "config.json")
+    with pytest.raises(common_errors.AuthError) as caught:
+        models_auth_file.update_auth_file(
+            path,
+            lambda d, c: models_auth_file.set_token(d, c, HOST, MOTO_TOKEN, NOW, "assumed"),
+            option="docker_config",
+        )
+    assert str(caught.value).startswith(f"docker_config: cannot write {path}: Read-only file system ({path}.lock);")
+    assert caught.value.option == "docker_config"
+    # Logout goes the same way (no check up front: a logout with nothing to remove writes nothing).
+    write_file = models_auth_file.AuthFile("docker", path)
+    monkeypatch.undo()
+    write(path, {"auths": {HOST: {"auth": MOTO_TOKEN}}})
+    read_only_at(monkeypatch, directory)
+    with pytest.raises(common_errors.AuthError, match="^docker_config: cannot write"):
+        converge_login.logout(registries((ACCOUNT, "us-east-1", HOST)), [write_file])
+
+
+def test_unwritable_paths(tmp_path):
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(
+        common_errors.AuthError, match=r"^podman_auth_file: cannot write .*/file/auth\.json: .*/file is not a"
+    ):
+        models_auth_file.check_writable(models_auth_file.AuthFile("podman", str(tmp_path / "file" / "auth.json")))
+    with pytest.raises(common_errors.AuthError, match=r"^podman_auth_file: .* is a directory, not a file"):
+        models_auth_file.check_writable(models_auth_file.AuthFile("podman", str(tmp_path)))
+    # Missing directories under a writable one are fine (they are created 0700).
+    models_auth_file.check_writable(models_auth_file.AuthFile("docker", str(tmp_path / "a" / "b" / "config.json")))
+
+
+@pytest.mark.parametrize(
+    "host, message",
+    [
+        ("123456789012.dkr.ecr.eu-west-1.vpce-0abc.example.internal", "is not an ECR registry host name"),
+        ("registry-proxy.example.com", "is not an ECR registry host name"),
+        ("127.0.0.1:5000", "is not an ECR registry host name"),
+        (f"{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com:443", "is not an ECR registry host name"),
+        (f"{OTHER}.dkr.ecr.us-east-1.amazonaws.com", f"is the registry of account {OTHER} in us-east-1"),
+        (f"{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com", f"is the registry of account {ACCOUNT} in eu-west-1"),
+    ],
+)
+def test_credential_helper_refuses_a_host_it_cannot_serve(host, message):
+    spec = [{"registry_id": ACCOUNT, "region": "us-east-1", "host": host}]
+    with pytest.raises(common_errors.AuthError, match=rf"^registries\[0\]\.host: '{host}' {message}") as caught:
+        models_login_plan.validate_registries(spec, None, "us-east-1", credential_helper=True)
+    assert caught.value.option == "registries[0].host"
+    # A token entry for that host is fine.
+    assert models_login_plan.validate_registries(spec, None, "us-east-1")[0].host == host
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com",
+        f"https://{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/",
+        f"{ACCOUNT}.dkr.ecr-fips.us-east-1.amazonaws.com",
+    ],
+)
+def test_credential_helper_accepts_the_registrys_own_ecr_host(host):
+    spec = [{"registry_id": ACCOUNT, "host": host}]
+    assert (
+        models_login_plan.validate_registries(spec, None, "us-east-1", credential_helper=True)[0].registry_id == ACCOUNT
+    )
+    assert models_login_plan.validate_registries(
+        [{"host": "123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn", "region": "cn-north-1"}],
+        None,
+        "us-east-1",
+        credential_helper=True,
+    )
+
+
+def test_credential_helper_host_of_another_account_than_the_callers():
+    specs = models_login_plan.validate_registries([{"host": HOST_OTHER}], None, "us-east-1", credential_helper=True)
+    with pytest.raises(common_errors.AuthError, match=rf"^registries\[0\]\.host: '{HOST_OTHER}' is the registry of"):
+        models_login_plan.resolve_registries(specs, lambda region: ACCOUNT, credential_helper=True)
+    resolved = models_login_plan.resolve_registries(specs, lambda region: OTHER, credential_helper=True)
+    assert resolved == registries((OTHER, "us-east-1", HOST_OTHER))
+
+
+def test_logout_removes_every_key_form_and_names_the_ones_it_did_not_write(files):
+    """docker login wrote https://HOST; podman login a bare HOST: both go, and the warnings say so."""
+    regs = registries((ACCOUNT, "us-east-1", HOST))
+    run_login(regs, files[1:], factory([]))  # the podman file: our own entry
+    ours = read(files[1].path)["auths"][HOST]
+    write(
+        files[0].path,
+        {
+            "auths": {
+                f"https://{HOST}": {"auth": "b2xkOnRva2Vu"},
+                f"http://{HOST}/": {"auth": "b2xkOnRva2Vu"},
+                f"https://{HOST_OTHER}": {"auth": "b2xkOnRva2Vu"},
+                "registry.example.com": {"auth": "Zm9vOmJhcg=="},
+            },
+            "credHelpers": {f"https://{HOST}": "ecr-login", "gcr.io": "gcloud"},
+        },
+    )
+    podman = read(files[1].path)
+    podman["auths"][f"https://{HOST}"] = {"auth": "b2xkOnRva2Vu"}
+    write(files[1].path, podman)
+
+    check = converge_login.logout(regs, files, check_mode=True)
+    assert check["changed"] is True and check["registries"][0]["changed"] is True
+    assert check["diff"]["before"] == {
+        files[0].path: {
+            f"http://{HOST}/": {"token": True, "expires_at": None},
+            f"https://{HOST}": {"credential_helper": "ecr-login"},
+        },
+        files[1].path: {
+            HOST: {"token": True, "expires_at": check["diff"]["before"][files[1].path][HOST]["expires_at"]},
+            f"https://{HOST}": {"token": True, "expires_at": None},
+        },
+    }
+    assert check["diff"]["after"] == {files[0].path: {}, files[1].path: {}}
+    assert len(check["warnings"]) == 3 and all("would remove the login for" in w for w in check["warnings"])
+
+    result = converge_login.logout(regs, files)
+    assert read(files[0].path) == {
+        "auths": {
+            f"https://{HOST_OTHER}": {"auth": "b2xkOnRva2Vu"},
+            "registry.example.com": {"auth": "Zm9vOmJhcg=="},
+        },
+        "credHelpers": {"gcr.io": "gcloud"},
+    }
+    assert read(files[1].path) == {"auths": {}}
+    assert ours["auth"] not in json.dumps(result)
+    assert sorted(result["warnings"]) == sorted(
+        [
+            f"{files[0].path}: removed the login for http://{HOST}/, which dockyard.ecr.ecr_login did not write"
+            " (docker login or podman login did); log in again with that tool if it was still needed",
+            f"{files[0].path}: removed the login for https://{HOST}, which dockyard.ecr.ecr_login did not write"
+            " (docker login or podman login did); log in again with that tool if it was still needed",
+            f"{files[1].path}: removed the login for https://{HOST}, which dockyard.ecr.ecr_login did not write"
+            " (docker login or podman login did); log in again with that tool if it was still needed",
+        ]
+    )
+    again = converge_login.logout(regs, files)
+    assert again["changed"] is False and again["warnings"] == []
+
+
+def test_logout_warns_about_a_bare_host_entry_another_tool_wrote(files):
+    write(files[1].path, {"auths": {HOST: {"auth": "b2xkOnRva2Vu"}}})  # podman login
+    result = converge_login.logout(registries((ACCOUNT, "us-east-1", HOST)), files[1:])
+    assert result["changed"] is True
+    assert [w.split(",")[0] for w in result["warnings"]] == [f"{files[1].path}: removed the login for {HOST}"]
+
+
+@pytest.mark.parametrize(
+    "key, host",
+    [(HOST, HOST), (f"https://{HOST}", HOST), (f"HTTP://{HOST}/v2/", HOST), ("h:5000", "h:5000"), ("", "")],
+)
+def test_key_host(key, host):
+    assert models_auth_file.key_host(key) == host
+
+
+@pytest.mark.parametrize(
+    "host, message",
+    [
+        ("-oProxyCommand", "is not a host name: each dot-separated part"),
+        ("-registry.example.com:5000", "is not a host name: each dot-separated part"),
+        ("registry-.example.com", "is not a host name: each dot-separated part"),
+        ("a..example.com", "is not a host name: each dot-separated part"),
+        ("127.0.0.1:65536", "has port 65536; a port is a number from 1 to 65535"),
+        ("registry.example.com:99999", "has port 99999; a port is a number from 1 to 65535"),
+        ("registry.example.com:0", "has port 0; a port is a number from 1 to 65535"),
+        ("[::1]:70000", "has port 70000; a port is a number from 1 to 65535"),
+    ],
+)
+def test_host_refused_before_any_call(host, message):
+    with pytest.raises(
+        common_errors.AuthError, match=rf"^registries\[0\]\.host: '{re.escape(host)}' {message}"
+    ) as caught:
+        models_login_plan.validate_registries([{"registry_id": ACCOUNT, "host": host}], None, "us-east-1")
+    assert caught.value.option == "registries[0].host"
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:65535", "registry.example.com:1", "[::1]:5000", "my_host.local", HOST])
+def test_host_accepted(host):
+    assert (
+        models_login_plan.validate_registries([{"registry_id": ACCOUNT, "host": host}], None, "us-east-1")[0].host
+        == host
+    )
+
+
+def test_region_typos_are_named_before_any_call():
+    # Not a region's shape: refused.
+    with pytest.raises(common_errors.AuthError, match=r"^registries\[0\]\.region: 'euwest1' is not an AWS region"):
+        models_login_plan.validate_registries([{"region": "euwest1"}], None, "us-east-1")
+    # The shape but unknown to botocore: a warning with the closest name (not a refusal: botocore lags new regions).
+    specs = models_login_plan.validate_registries(
+        [{"region": "eu-wset-1"}, {"registry_id": ACCOUNT, "region": "eu-wset-1"}, {"region": "eu-west-1"}], None, None
+    )
+    assert models_login_plan.region_warnings(specs) == [
+        "region: 'eu-wset-1' is not a region this botocore knows; did you mean 'eu-west-1'? check the spelling (the"
+        " calls and the registry host name use it), or update botocore if the region is new"
+    ]
+    assert models_login_plan.region_warnings(registries((ACCOUNT, "zz-nowhere-7", None)))[0].startswith(
+        "region: 'zz-nowhere-7' is not a region this botocore knows; check the spelling"
+    )
+    assert (
+        models_login_plan.region_warnings(registries((ACCOUNT, "us-gov-west-1", None), (None, "cn-north-1", None)))
+        == []
+    )
