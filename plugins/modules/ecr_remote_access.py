@@ -70,9 +70,16 @@ options:
       - The registries and their repositories, as C(ecr_registries) in the inventory, each with C(name),
         C(account_id), C(region), C(repository_defaults) and C(repositories) (entries as
         M(dockyard.ecr.ecr_repositories) takes them; their C(pull) and C(push) grants matter here).
+      - Mutually exclusive with O(repositories).
     type: list
     elements: dict
-    default: []
+  repositories:
+    description:
+      - Instead of O(registries), the repositories this account may use, each with C(name), C(registry_id),
+        C(region) and C(access) (V(pull) or V(push), what the registry grants this account), the older form of
+        the C(remote_access) role.
+    type: list
+    elements: dict
   configure_registries:
     description:
       - The names of the registries of O(registries) this account uses; if not set, all of them.
@@ -262,7 +269,8 @@ def main():
     argument_spec = dict(
         account_id=dict(type="str"),
         roles=dict(type="list", elements="dict", default=[], options=ROLE_OPTIONS),
-        registries=dict(type="list", elements="dict", default=[]),
+        registries=dict(type="list", elements="dict"),
+        repositories=dict(type="list", elements="dict"),
         configure_registries=dict(type="list", elements="str"),
         policy_type=dict(type="str", choices=list(estate.POLICY_TYPES), default="inline"),
         policy_name=dict(type="str", default=estate.DEFAULT_POLICY_NAME),
@@ -271,7 +279,11 @@ def main():
         state=dict(type="str", choices=list(estate.STATES), default="present"),
         purge=dict(type="bool", default=False),
     )
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = AnsibleAWSModule(
+        argument_spec=argument_spec,
+        supports_check_mode=True,
+        mutually_exclusive=[("registries", "repositories")],
+    )
     params = module.params
     try:
         account_id = params["account_id"]
@@ -283,10 +295,16 @@ def main():
             sts = module.client("sts", retry_decorator=AWSRetry.jittered_backoff())
             with translate_errors("find the account of the credentials"):
                 account_id = sts.get_caller_identity(aws_retry=True)["Account"]
+        registries = params["registries"] or []
+        if params["repositories"] is not None:
+            registries = estate.registries_from_repositories(params["repositories"], account_id) or [
+                # No repository at all is a visible answer: every role loses its grant.
+                {"name": "repositories", "account_id": account_id, "region": region, "repositories": []}
+            ]
         plan = estate.account_plan(
             account_id,
             params["roles"],
-            params["registries"],
+            registries,
             params["configure_registries"],
             region,
             params["policy_type"],
@@ -306,7 +324,7 @@ def main():
             path=params["managed_policy_path"],
             managed_per_role=params["managed_policies_per_role"],
             purge=params["purge"],
-            universe=estate.declared_names(params["registries"]),
+            universe=estate.declared_names(registries),
         )
     except ECRError as e:
         module.fail_json_aws_error(e)

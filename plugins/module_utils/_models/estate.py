@@ -630,7 +630,12 @@ def consumer_summary(result, check_mode=False):
 
 def summary_lines(account_id, region, name, registry_result=None, consumer_result=None, check_mode=False):
     """The short plan (check mode) or record (real run) of one account, as a person reads it."""
-    head = f"{name}: account {account_id} {region}" + (" (check mode: nothing was changed)" if check_mode else "")
+    where = " ".join(str(part) for part in (account_id, region) if part)
+    head = (
+        f"{name}"
+        + (f": account {where}" if where else "")
+        + (" (check mode: nothing was changed)" if check_mode else "")
+    )
     lines = [head]
     if registry_result is not None:
         lines.extend("  " + line for line in registry_summary(registry_result, check_mode))
@@ -695,3 +700,102 @@ def failure_cause(result, action=None, role_arn=None):
             f"credentials that run this playbook assume it ({message})"
         )
     return message
+
+
+# ---------------------------------------------------------------------------------------------
+# A host's data, checked before anything is written
+# ---------------------------------------------------------------------------------------------
+
+_ROLE_ARN_RE = re.compile(r"^arn:(?P<partition>aws[a-z-]*):iam::(?P<account>[0-9]{12}):role/.+$")
+
+
+def host_problems(
+    host,
+    groups,
+    account_id=None,
+    region=None,
+    role_arn=None,
+    registries=None,
+    configure_registries=None,
+    roles=None,
+    legacy_repositories=None,
+    registry=None,
+):
+    """What is wrong with one host's data (account, region, role, its part of the estate), as messages naming
+    the variable and the fix; empty when it can go on. Pure: used before any AWS call."""
+    problems = []
+    account = str(account_id if account_id is not None else "")
+    if not ACCOUNT_ID_RE.match(account):
+        problems.append(f"aws_account_id: give the account's 12-digit ID, quoted (not {account or '(unset)'})")
+    if not region:
+        problems.append("aws_region: give the region of this account's host, for example us-east-1")
+    if role_arn:
+        match = _ROLE_ARN_RE.match(str(role_arn))
+        if not match or match.group("account") != account:
+            problems.append(
+                f"aws_role_arn: {role_arn} is not a role of account {account}; give "
+                f"arn:{partition_for_region(region) if region else 'aws'}:iam::{account}:role/NAME (a role in this "
+                "host's account), or fix aws_account_id"
+            )
+        elif region and match.group("partition") != partition_for_region(region):
+            problems.append(
+                f"aws_role_arn: {role_arn} is in partition {match.group('partition')}, but region {region} is in "
+                f"{partition_for_region(region)}"
+            )
+    groups = list(groups or [])
+    try:
+        cleaned = validate_registries(registries)
+    except EstateError as e:
+        return problems + [e.message]
+    if "registries" in groups:
+        if not cleaned and legacy_repositories:
+            problems.append(
+                "ecr_repositories: configure.yml reads the estate from ecr_registries ([{name, account_id, region, "
+                "repository_defaults, repositories}], in group_vars/all); move this host's ecr_repositories and "
+                "ecr_repository_defaults into an entry of ecr_registries (docs/multi-account.md)"
+            )
+        elif ACCOUNT_ID_RE.match(account) and find_registry(cleaned, account, region, registry) is None:
+            which = f"named {registry}" if registry else f"for account {account} in {region}"
+            problems.append(
+                f"ecr_registries: no registry {which} (registry host {host}); add it to ecr_registries in "
+                "group_vars/all, or take the host out of the group registries"
+            )
+    if "consumers" in groups:
+        try:
+            validate_roles(roles)
+            if configure_registries:
+                select_registries(cleaned, configure_registries)
+        except EstateError as e:
+            problems.append(e.message)
+    return problems
+
+
+def registry_repositories(registries, account_id, region, name=None):
+    """The merged repositories of the registry of this account and region (or name); EstateError when none."""
+    found = find_registry(registries, account_id, region, name)
+    if found is None:
+        which = f"named {name}" if name else f"for account {account_id} in {region}"
+        _fail("ecr_registries", f"no registry {which}; add it to ecr_registries in group_vars/all")
+    return merged_repositories(found)
+
+
+def registries_from_repositories(repositories, account_id, option="repositories"):
+    """The older ``remote_access_repositories`` form ({name, registry_id, region, access}) as registries
+    granting this account, so it goes through the same derivation."""
+    by_place = {}
+    for index, repository in enumerate(repositories or []):
+        if not isinstance(repository, dict) or not repository.get("name"):
+            _fail(f"{option}[{index}]", "give a dict with name, registry_id, region and access")
+        registry_id = str(repository.get("registry_id") or "")
+        if not ACCOUNT_ID_RE.match(registry_id):
+            _fail(f"{option}[{index}].registry_id", f"{registry_id or '(unset)'} is not a 12-digit account ID")
+        access = repository.get("access") or "pull"
+        if access not in ACCESS_LEVELS:
+            _fail(f"{option}[{index}].access", f"{access!r}: use pull or push")
+        place = (registry_id, str(repository.get("region") or ""))
+        entry = by_place.setdefault(
+            place, {"name": f"{place[0]}-{place[1]}", "account_id": place[0], "region": place[1], "repositories": []}
+        )
+        if all(r["name"] != repository["name"] for r in entry["repositories"]):
+            entry["repositories"].append({"name": repository["name"], access: [str(account_id)]})
+    return list(by_place.values())
