@@ -763,7 +763,8 @@ def host_problems(
     if "consumers" in groups:
         try:
             validate_roles(roles)
-            if configure_registries:
+            # Without any registry data (not visible to this host) the grants are left alone, not checked.
+            if configure_registries and cleaned:
                 select_registries(cleaned, configure_registries)
         except EstateError as e:
             problems.append(e.message)
