@@ -290,28 +290,34 @@ def main():
         if account_id is not None and not estate.ACCOUNT_ID_RE.match(str(account_id)):
             raise ECRError(message=f"account_id: {account_id!r} is not a 12-digit AWS account ID", option="account_id")
         region = module.region
-        # Validate the whole plan (and every role's size) before any AWS call.
+
+        def plan_for(account):
+            registries = params["registries"] or []
+            if params["repositories"] is not None:
+                registries = estate.registries_from_repositories(params["repositories"], account) or [
+                    # No repository at all is a visible answer: every role loses its grant.
+                    {"name": "repositories", "account_id": account, "region": region, "repositories": []}
+                ]
+            plan = estate.account_plan(
+                account,
+                params["roles"],
+                registries,
+                params["configure_registries"],
+                region,
+                params["policy_type"],
+                params["policy_name"],
+                params["state"],
+                params["managed_policies_per_role"],
+            )
+            return registries, plan
+
         if account_id is None:
+            # Everything is checked (the data, every role's sizes) before the first AWS call.
+            plan_for("000000000000")
             sts = module.client("sts", retry_decorator=AWSRetry.jittered_backoff())
             with translate_errors("find the account of the credentials"):
                 account_id = sts.get_caller_identity(aws_retry=True)["Account"]
-        registries = params["registries"] or []
-        if params["repositories"] is not None:
-            registries = estate.registries_from_repositories(params["repositories"], account_id) or [
-                # No repository at all is a visible answer: every role loses its grant.
-                {"name": "repositories", "account_id": account_id, "region": region, "repositories": []}
-            ]
-        plan = estate.account_plan(
-            account_id,
-            params["roles"],
-            registries,
-            params["configure_registries"],
-            region,
-            params["policy_type"],
-            params["policy_name"],
-            params["state"],
-            params["managed_policies_per_role"],
-        )
+        registries, plan = plan_for(account_id)
         client = module.client("iam", retry_decorator=AWSRetry.jittered_backoff()) if plan["visible"] else None
         result = remote_access.converge(
             client,

@@ -530,7 +530,10 @@ def account_plan(
     if policy_type not in POLICY_TYPES:
         _fail("remote_access_policy_type", f"{policy_type!r}: use inline or managed")
     if not POLICY_NAME_RE.match(str(policy_name or "")):
-        _fail("remote_access_policy_name", f"{policy_name!r} is not a valid IAM policy name")
+        _fail(
+            "remote_access_policy_name",
+            f"{policy_name} is not a valid IAM policy name; use 1 to 128 of the characters A-Z a-z 0-9 + = , . @ _ -",
+        )
     plan = consumer_grants(account_id, roles, registries, configure_registries, region)
     universe = declared_names(registries)
     for role in plan["roles"]:
@@ -789,7 +792,11 @@ def registries_from_repositories(repositories, account_id, option="repositories"
             _fail(f"{option}[{index}]", "give a dict with name, registry_id, region and access")
         registry_id = str(repository.get("registry_id") or "")
         if not ACCOUNT_ID_RE.match(registry_id):
-            _fail(f"{option}[{index}].registry_id", f"{registry_id or '(unset)'} is not a 12-digit account ID")
+            _fail(
+                f"{option}[{index}].registry_id",
+                "registry_id must be the 12-digit account ID of the registry, as a quoted string "
+                f"(not {registry_id or '(unset)'})",
+            )
         access = repository.get("access") or "pull"
         if access not in ACCESS_LEVELS:
             _fail(f"{option}[{index}].access", f"{access!r}: use pull or push")
