@@ -485,10 +485,15 @@ def role_documents(
             if policy_size(document) <= inline_budget:
                 return [{"name": policy_name, "document": document, "size": policy_size(document)}]
         smallest = min(policy_size(_document(p, q)) for _how, p, q in tried)
+        wildcards = (
+            f"{smallest} with repository-prefix wildcards where allowed"
+            if len(tried) > 1
+            else "no repository-prefix wildcard allowed: not every repository under a prefix is granted"
+        )
         raise EstateError(
             message=(
                 f"remote_access_roles: the inline policy of role {role} would be {policy_size(exact)} characters "
-                f"({smallest} with repository-prefix wildcards where allowed), over the {inline_budget} IAM leaves "
+                f"({wildcards}), over the {inline_budget} IAM leaves "
                 f"for it (10240 per role, less its other inline policies), with {len(pull) + len(push)} repositories;"
                 " use remote_access_policy_type: managed, or grant whole prefixes. Nothing was written"
             ),
