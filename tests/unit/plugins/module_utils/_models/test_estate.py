@@ -309,3 +309,55 @@ def test_documents_are_json():
     reg = registry(many(3))
     plan = estate.account_plan(CONSUMER, [{"name": "r"}], [reg])
     json.dumps(plan)
+
+
+# ------------------------------------------------------------------ a host's data
+
+
+def test_host_problems_clean_host():
+    regs = [registry([{"name": "a", "pull": [CONSUMER]}])]
+    assert estate.host_problems("reg", ["registries"], REG, "us-east-1", None, regs) == []
+    assert estate.host_problems("c", ["consumers"], CONSUMER, "eu-west-1", None, regs, ["main"], [{"name": "r"}]) == []
+
+
+def test_host_problems_names_each_variable():
+    problems = estate.host_problems("h", ["consumers"], "123", None, "arn:aws:iam::999999999999:role/x")
+    assert any(p.startswith("aws_account_id:") for p in problems)
+    assert any(p.startswith("aws_region:") for p in problems)
+    assert any(p.startswith("aws_role_arn:") for p in problems)
+
+
+def test_registry_host_without_entry_and_legacy_layout():
+    problems = estate.host_problems("reg", ["registries"], REG, "us-west-2", None, [registry([])])
+    assert "no registry for account 123456789012 in us-west-2" in problems[0]
+    problems = estate.host_problems(
+        "reg", ["registries"], REG, "us-east-1", None, None, legacy_repositories=[{"name": "a"}]
+    )
+    assert "reads the estate from ecr_registries" in problems[0]
+
+
+def test_configure_registries_typo_is_a_problem_only_when_registries_are_visible():
+    regs = [registry([])]
+    problems = estate.host_problems("c", ["consumers"], CONSUMER, "us-east-1", None, regs, ["typo"])
+    assert "typo is not the name of a registry" in problems[0]
+    assert estate.host_problems("c", ["consumers"], CONSUMER, "us-east-1", None, None, ["typo"]) == []
+
+
+def test_registries_from_repositories_older_form():
+    regs = estate.registries_from_repositories(
+        [
+            {"name": "a", "registry_id": REG, "region": "us-east-1", "access": "push"},
+            {"name": "b", "registry_id": REG, "region": "us-east-1"},
+        ],
+        CONSUMER,
+    )
+    plan = estate.consumer_grants(CONSUMER, [{"name": "r", "access": "push"}], regs)
+    assert plan["roles"][0]["push"] == [arn("a")] and plan["roles"][0]["pull"] == [arn("b")]
+    with pytest.raises(estate.EstateError, match="registry_id must be the 12-digit account ID"):
+        estate.registries_from_repositories([{"name": "a", "registry_id": "12345"}], CONSUMER)
+
+
+def test_summary_lines_head():
+    assert estate.summary_lines("1", "r", "host", {"summary": {"total": 0}}, None, True)[0] == (
+        "host: account 1 r (check mode: nothing was changed)"
+    )
