@@ -10,7 +10,7 @@ module: ecr_remote_access
 version_added: 0.1.0
 short_description: Give the IAM roles of a consumer account the ECR permissions the registries grant it, in one call
 description:
-  - Converges the IAM side of cross-account access to Amazon ECR for one consumer account: for every IAM role
+  - Converges the IAM side of cross-account access to Amazon ECR for one consumer account. For every IAM role
     of O(roles), one inline policy (or a few customer managed policies) allowing C(ecr:GetAuthorizationToken)
     and the pull actions (or pull and push actions) on the repositories the registries grant it, and nothing
     else.
