@@ -113,7 +113,7 @@ def slice_inventory(data: dict, k: int, n: int) -> dict:
     hosts = sorted(data["hostvars"])[k - 1 :: n]
     groups = {group: [h for h in members if h in hosts] for group, members in data["groups"].items()}
     return {
-        "all": {"children": [g for g in groups] + ["ungrouped"], "vars": data["vars"]},
+        "all": {"children": list(groups) + ["ungrouped"], "vars": data["vars"]},
         **{group: {"hosts": members} for group, members in groups.items()},
         "ungrouped": {"hosts": []},
         "_meta": {"hostvars": {h: data["hostvars"][h] for h in hosts}},
@@ -243,7 +243,7 @@ def proxy(emulator, tmp_path_factory):
         stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
+    for _attempt in range(100):
         try:
             urllib.request.urlopen(f"{url}/__bench__/health", timeout=1).read()
             break
