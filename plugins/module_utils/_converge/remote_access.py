@@ -84,6 +84,16 @@ class RemoteAccess:
     def _ours_re(self, role):
         return re.compile(rf"^{re.escape(self.policy_name)}-{re.escape(role)}(?:-[0-9]+)?$")
 
+    def _is_ours(self, role, name):
+        """Whether managed policy ``name`` is one of ``role``'s: NAME-ROLE or NAME-ROLE-N, and not the policy of
+        another role of the account whose name is longer (NAME-app-2 is role app-2's, not app's second)."""
+        if not self._ours_re(role).match(name):
+            return False
+        return not any(
+            len(other) > len(role) and other.startswith(role) and self._ours_re(other).match(name)
+            for other in getattr(self, "account_roles", {})
+        )
+
     # -- read ----------------------------------------------------------------------------------
 
     def read(self):
@@ -111,7 +121,7 @@ class RemoteAccess:
         names = set(r["name"] for r in listed)
         for name in sorted(set(self.account_roles) - names):
             has_inline = self.policy_name in iam.list_role_policies(self.client, name)
-            has_managed = any(self._ours_re(name).match(p) for p in self.managed)
+            has_managed = any(self._is_ours(name, p) for p in self.managed)
             if has_inline or has_managed:
                 self.unlisted.append(name)
                 if self.purge:
@@ -120,7 +130,6 @@ class RemoteAccess:
     def _read_role(self, role, inline_names=None):
         inline_names = iam.list_role_policies(self.client, role) if inline_names is None else inline_names
         attached = iam.list_attached_role_policies(self.client, role)
-        ours = self._ours_re(role)
         state = {
             "inline": None,
             "other_inline": [n for n in inline_names if n != self.policy_name],
@@ -131,12 +140,14 @@ class RemoteAccess:
         if self.policy_name in inline_names:
             state["inline"] = iam.get_role_policy(self.client, role, self.policy_name)
         for policy in attached:
-            if ours.match(policy["PolicyName"]) and policy["PolicyArn"] == self.managed_arn(policy["PolicyName"]):
+            if self._is_ours(role, policy["PolicyName"]) and policy["PolicyArn"] == self.managed_arn(
+                policy["PolicyName"]
+            ):
                 state["attached"].add(policy["PolicyName"])
             else:
                 state["other_attached"] += 1
         for name, info in self.managed.items():
-            if ours.match(name):
+            if self._is_ours(role, name):
                 state["managed"][name] = iam.get_policy_version(self.client, info["arn"], info["default_version"])
         return state
 

@@ -195,3 +195,16 @@ def test_invisible_registries_touch_nothing(raw, client, recorder):
     result = run(client, regs=[])
     assert result["changed"] is False and recorder.calls == []
     assert "not visible" in result["notes"][0]
+
+
+def test_managed_policies_of_a_role_named_like_another_roles_second_policy(raw, client, recorder):
+    """dockyard-ecr-app-2 is role app-2's policy, not the second policy of role app."""
+    for name in ("app", "app-2"):
+        raw.create_role(RoleName=name, AssumeRolePolicyDocument=TRUST)
+    roles = [{"name": "app"}, {"name": "app-2"}]
+    run(client, roles=roles, policy_type="managed")
+    del recorder.calls[:]
+    result = run(client, roles=roles, policy_type="managed")
+    assert result["changed"] is False and recorder.writes == []
+    names = sorted(p["PolicyName"] for p in raw.list_policies(Scope="Local")["Policies"])
+    assert names == ["dockyard-ecr-app", "dockyard-ecr-app-2"]
