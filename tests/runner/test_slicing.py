@@ -49,9 +49,11 @@ TRUST = json.dumps(
 )
 JOB_TIMEOUT = 600
 
+# pylint: disable=wrong-import-position
+from support import Emulator  # noqa: E402
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_awx_runner import Emulator  # noqa: E402  pylint: disable=wrong-import-position
-from test_awx_runner import runner_command  # noqa: E402  pylint: disable=wrong-import-position
+from test_awx_runner import runner_command  # noqa: E402
 
 
 def accounts(scenario: int) -> dict:
@@ -215,11 +217,8 @@ def make_roles(emulator: Emulator, data: dict, ids: dict) -> None:
 
 
 @pytest.fixture(scope="module")
-def emulator(tmp_path_factory):
-    stack = Emulator(tmp_path_factory.mktemp("localaws"))
-    stack.up()
-    yield stack
-    stack.run("down", "--purge")
+def emulator(module_emulator_factory):
+    return module_emulator_factory(["123456789012"], region=REGION)
 
 
 @pytest.fixture(scope="module")
