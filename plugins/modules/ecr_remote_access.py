@@ -252,10 +252,13 @@ diff:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.caller import caller_account
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.clients import ecr_client
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.credentials import honour_security_token
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import ECRError
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.validators import ACCOUNT_ID_RE
 from ansible_collections.dockyard.ecr.plugins.module_utils._converge import remote_access
 from ansible_collections.dockyard.ecr.plugins.module_utils._models import estate
-from ansible_collections.dockyard.ecr.plugins.module_utils.ecr import ECRError, translate_errors
 
 ROLE_OPTIONS = dict(
     name=dict(type="str", required=True),
@@ -266,6 +269,7 @@ ROLE_OPTIONS = dict(
 
 
 def main():
+    honour_security_token()
     argument_spec = dict(
         account_id=dict(type="str"),
         roles=dict(type="list", elements="dict", default=[], options=ROLE_OPTIONS),
@@ -287,8 +291,11 @@ def main():
     params = module.params
     try:
         account_id = params["account_id"]
-        if account_id is not None and not estate.ACCOUNT_ID_RE.match(str(account_id)):
-            raise ECRError(message=f"account_id: {account_id!r} is not a 12-digit AWS account ID", option="account_id")
+        if account_id is not None and not ACCOUNT_ID_RE.fullmatch(str(account_id)):
+            raise ECRError(
+                message=f"account_id: {account_id!r} is not a 12-digit AWS account ID",
+                option="account_id",
+            )
         region = module.region
 
         def plan_for(account):
@@ -296,7 +303,12 @@ def main():
             if params["repositories"] is not None:
                 registries = estate.registries_from_repositories(params["repositories"], account) or [
                     # No repository at all is a visible answer: every role loses its grant.
-                    {"name": "repositories", "account_id": account, "region": region, "repositories": []}
+                    {
+                        "name": "repositories",
+                        "account_id": account,
+                        "region": region,
+                        "repositories": [],
+                    }
                 ]
             plan = estate.account_plan(
                 account,
@@ -314,11 +326,9 @@ def main():
         if account_id is None:
             # Everything is checked (the data, every role's sizes) before the first AWS call.
             plan_for("000000000000")
-            sts = module.client("sts", retry_decorator=AWSRetry.jittered_backoff())
-            with translate_errors("find the account of the credentials"):
-                account_id = sts.get_caller_identity(aws_retry=True)["Account"]
+            account_id = caller_account(module, hint="; give account_id instead")
         registries, plan = plan_for(account_id)
-        client = module.client("iam", retry_decorator=AWSRetry.jittered_backoff()) if plan["visible"] else None
+        client = ecr_client(module, "iam") if plan["visible"] else None
         result = remote_access.converge(
             client,
             plan,

@@ -18,8 +18,13 @@ try:
 except ImportError:
     pass  # Handled by AnsibleAWSModule
 
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.dockyard.ecr.plugins.module_utils.ecr import ECRError, translate_errors
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import (
+    is_boto3_error_code,
+    paginated_query_with_retries,
+)
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import ECRError, translate_errors
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.paginate import paginate
 
 
 def _document(value):
@@ -36,24 +41,24 @@ def list_roles(client):
     """{role name: {"arn", "path"}} of every IAM role of the account (ListRoles, 1000 a page)."""
     roles = {}
     with translate_errors("list the IAM roles"):
-        paginator = client.get_paginator("list_roles")
-        for page in paginator.paginate(PaginationConfig={"PageSize": 1000}).build_full_result().get("Roles", []):
-            roles[page["RoleName"]] = {"arn": page["Arn"], "path": page.get("Path", "/")}
+        for role in paginate(client, "list_roles", "Roles", PaginationConfig={"PageSize": 1000}):
+            roles[role["RoleName"]] = {
+                "arn": role["Arn"],
+                "path": role.get("Path", "/"),
+            }
     return roles
 
 
 def list_role_policies(client, role):
     """The names of the role's inline policies."""
     with translate_errors(f"list the inline policies of IAM role {role}"):
-        paginator = client.get_paginator("list_role_policies")
-        return paginator.paginate(RoleName=role).build_full_result().get("PolicyNames", [])
+        return paginate(client, "list_role_policies", "PolicyNames", RoleName=role)
 
 
 def list_attached_role_policies(client, role):
     """[{"PolicyName", "PolicyArn"}] attached to the role."""
     with translate_errors(f"list the managed policies attached to IAM role {role}"):
-        paginator = client.get_paginator("list_attached_role_policies")
-        return paginator.paginate(RoleName=role).build_full_result().get("AttachedPolicies", [])
+        return paginate(client, "list_attached_role_policies", "AttachedPolicies", RoleName=role)
 
 
 def get_role_policy(client, role, name):
@@ -66,15 +71,17 @@ def get_role_policy(client, role, name):
         botocore.exceptions.ClientError,
         botocore.exceptions.BotoCoreError,
     ) as e:  # pylint: disable=duplicate-except
-        raise ECRError(message=f"Failed to read inline policy {name} of IAM role {role}", exception=e) from e
+        raise ECRError(
+            message=f"Failed to read inline policy {name} of IAM role {role}",
+            exception=e,
+        ) from e
     return _document(answer["PolicyDocument"])
 
 
 def list_local_policies(client, path):
     """{name: {"arn", "default_version"}} of the account's customer managed policies under ``path``."""
     with translate_errors(f"list the managed policies under {path}"):
-        paginator = client.get_paginator("list_policies")
-        found = paginator.paginate(Scope="Local", PathPrefix=path).build_full_result().get("Policies", [])
+        found = paginate(client, "list_policies", "Policies", Scope="Local", PathPrefix=path)
     return {p["PolicyName"]: {"arn": p["Arn"], "default_version": p.get("DefaultVersionId")} for p in found}
 
 
@@ -87,7 +94,12 @@ def get_policy_version(client, arn, version):
 
 def put_role_policy(client, role, name, document):
     with translate_errors(f"write inline policy {name} of IAM role {role}"):
-        client.put_role_policy(RoleName=role, PolicyName=name, PolicyDocument=json.dumps(document), aws_retry=True)
+        client.put_role_policy(
+            RoleName=role,
+            PolicyName=name,
+            PolicyDocument=json.dumps(document),
+            aws_retry=True,
+        )
 
 
 def delete_role_policy(client, role, name):
@@ -116,7 +128,10 @@ def replace_policy_document(client, arn, document):
         for version in old:
             client.delete_policy_version(PolicyArn=arn, VersionId=version, aws_retry=True)
         client.create_policy_version(
-            PolicyArn=arn, PolicyDocument=json.dumps(document), SetAsDefault=True, aws_retry=True
+            PolicyArn=arn,
+            PolicyDocument=json.dumps(document),
+            SetAsDefault=True,
+            aws_retry=True,
         )
         for version in versions:
             if version["IsDefaultVersion"]:
@@ -136,7 +151,12 @@ def detach_role_policy(client, role, arn):
 def delete_policy(client, arn):
     """Detach the managed policy from every role, user and group, delete its old versions, then it."""
     with translate_errors(f"delete managed policy {arn}"):
-        entities = client.get_paginator("list_entities_for_policy").paginate(PolicyArn=arn).build_full_result()
+        entities = paginated_query_with_retries(
+            client,
+            "list_entities_for_policy",
+            retry_decorator=AWSRetry.jittered_backoff(),
+            PolicyArn=arn,
+        )
         for role in entities.get("PolicyRoles", []):
             client.detach_role_policy(RoleName=role["RoleName"], PolicyArn=arn, aws_retry=True)
         for user in entities.get("PolicyUsers", []):

@@ -17,9 +17,9 @@ import re
 
 from ansible_collections.amazon.aws.plugins.module_utils.policy import compare_policies
 from ansible_collections.dockyard.ecr.plugins.module_utils._api import iam
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import ECRError
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.partitions import partition_for_region
 from ansible_collections.dockyard.ecr.plugins.module_utils._models import estate
-from ansible_collections.dockyard.ecr.plugins.module_utils.ecr import ECRError
 
 
 def managed_path(path):
@@ -86,7 +86,8 @@ class RemoteAccess:
 
     def _is_ours(self, role, name):
         """Whether managed policy ``name`` is one of ``role``'s: NAME-ROLE or NAME-ROLE-N, and not the policy of
-        another role of the account whose name is longer (NAME-app-2 is role app-2's, not app's second)."""
+        another role of the account whose name is longer (NAME-app-2 is role app-2's, not app's second).
+        """
         if not self._ours_re(role).match(name):
             return False
         return not any(
@@ -289,7 +290,14 @@ def converge(client, plan, account_id, region, check_mode=False, **options):
     """Read, decide (every limit checked), then write unless ``check_mode``. Returns the module's result."""
     engine = RemoteAccess(client, plan, account_id, region, **options)
     if not plan["visible"]:
-        return {"changed": False, "roles": [], "diff": [], "notes": plan["notes"], "unlisted": [], "purged": False}
+        return {
+            "changed": False,
+            "roles": [],
+            "diff": [],
+            "notes": plan["notes"],
+            "unlisted": [],
+            "purged": False,
+        }
     engine.read()
     engine.decide()
     engine.apply(check_mode)

@@ -13,7 +13,7 @@ into that account's plan:
   defaults filled in (``merged_repositories``);
 - a consumer host gets, per IAM role of ``remote_access_roles``, the repository ARNs it may pull
   from and push to (``consumer_grants``), derived from the very statements the registry side writes
-  (``policy.grants_to_statements``): a grant to an account reaches the account's listed roles, a
+  (``policy_grants.grants_to_statements``): a grant to an account reaches the account's listed roles, a
   grant to a role ARN reaches that role only, and the actions are ``PULL_ACTIONS`` /
   ``PULL_PUSH_ACTIONS`` of the same module, so both halves of a grant come from one function;
 - the IAM documents of each role (``role_documents``), sized the way IAM counts (JSON without
@@ -31,15 +31,16 @@ adds; a consumer that sees no registry data leaves its grants alone (``visible=F
 import json
 import re
 
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import ECRError, PolicyError
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.options import STATES
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.partitions import (
     partition_for_region,
     repository_arn,
 )
-from ansible_collections.dockyard.ecr.plugins.module_utils.ecr import ECRError
-from ansible_collections.dockyard.ecr.plugins.module_utils.policy import (
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.validators import ACCOUNT_ID_RE
+from ansible_collections.dockyard.ecr.plugins.module_utils._models.policy_grants import (
     PULL_ACTIONS,
     PULL_PUSH_ACTIONS,
-    PolicyError,
     grants_to_statements,
     validate_grants,
 )
@@ -54,13 +55,11 @@ POLICY_NAME_MAX = 128
 DEFAULT_POLICY_NAME = "dockyard-ecr"
 POLICY_TYPES = ("inline", "managed")
 ACCESS_LEVELS = ("pull", "push")
-STATES = ("present", "absent")
 
 SID_TOKEN = "EcrAuthorizationToken"
 SID_PULL = "EcrPull"
 SID_PUSH = "EcrPush"
 
-ACCOUNT_ID_RE = re.compile(r"^[0-9]{12}$")
 ROLE_NAME_RE = re.compile(r"^[\w+=,.@-]{1,64}$")
 POLICY_NAME_RE = re.compile(r"^[\w+=,.@-]{1,128}$")
 REGISTRY_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
@@ -101,7 +100,10 @@ def validate_registries(registries, option="ecr_registries"):
     if registries is None:
         return []
     if not isinstance(registries, (list, tuple)):
-        _fail(option, "give a list of registries, each {name, account_id, region, repositories}")
+        _fail(
+            option,
+            "give a list of registries, each {name, account_id, region, repositories}",
+        )
     cleaned, names, places = [], {}, {}
     for index, raw in enumerate(registries):
         where = f"{option}[{index}]"
@@ -114,7 +116,7 @@ def validate_registries(registries, option="ecr_registries"):
                 "not a registry key; a registry takes name, account_id, region, repository_defaults, repositories",
             )
         account = str(raw.get("account_id") if raw.get("account_id") is not None else "").strip()
-        if not ACCOUNT_ID_RE.match(account):
+        if not ACCOUNT_ID_RE.fullmatch(account):
             _fail(
                 f"{where}.account_id",
                 f"{account or '(unset)'!s} is not a 12-digit AWS account ID; quote it in YAML so leading zeros stay",
@@ -124,9 +126,15 @@ def validate_registries(registries, option="ecr_registries"):
             _fail(f"{where}.region", "give the registry's region, for example us-east-1")
         name = str(raw.get("name") or f"{account}-{region}")
         if not REGISTRY_NAME_RE.match(name):
-            _fail(f"{where}.name", f"{name!r} is not a valid name; use letters, digits, '.', '_' and '-'")
+            _fail(
+                f"{where}.name",
+                f"{name!r} is not a valid name; use letters, digits, '.', '_' and '-'",
+            )
         if name in names:
-            _fail(f"{where}.name", f"{name!r} is also the name of {option}[{names[name]}]; give each registry its own")
+            _fail(
+                f"{where}.name",
+                f"{name!r} is also the name of {option}[{names[name]}]; give each registry its own",
+            )
         if (account, region) in places:
             _fail(
                 where,
@@ -144,7 +152,10 @@ def validate_registries(registries, option="ecr_registries"):
         seen = {}
         for position, entry in enumerate(repositories):
             if not isinstance(entry, dict) or not entry.get("name"):
-                _fail(f"{where}.repositories[{position}]", "give a dict with at least the repository's name")
+                _fail(
+                    f"{where}.repositories[{position}]",
+                    "give a dict with at least the repository's name",
+                )
             if entry["name"] in seen:
                 _fail(
                     f"{where}.repositories[{position}].name",
@@ -201,7 +212,7 @@ def select_registries(registries, names=None, option="configure_registries"):
 
 
 # ---------------------------------------------------------------------------------------------
-# Grants: both sides from policy.grants_to_statements
+# Grants: both sides from policy_grants.grants_to_statements
 # ---------------------------------------------------------------------------------------------
 
 
@@ -216,7 +227,7 @@ def _level_of(actions):
 
 def repository_principals(registry, entry):
     """[(principal ARN, "pull"|"push")] the registry side grants on one repository, read back from the
-    statements ``policy.grants_to_statements`` writes for it (accounts as root ARNs). An entry without
+    statements ``policy_grants.grants_to_statements`` writes for it (accounts as root ARNs). An entry without
     pull/push, absent, or given as a whole ``policy`` document grants nothing here."""
     if (entry.get("state") or "present") != "present" or entry.get("policy") is not None:
         return []
@@ -267,7 +278,10 @@ def validate_roles(roles, option="remote_access_roles"):
             _fail(where, "give a dict with the role's name")
         name = str(raw.get("name") or "")
         if not ROLE_NAME_RE.match(name):
-            _fail(f"{where}.name", f"{name!r} is not an IAM role name (its name, not its ARN; 1 to 64 characters)")
+            _fail(
+                f"{where}.name",
+                f"{name!r} is not an IAM role name (its name, not its ARN; 1 to 64 characters)",
+            )
         if name in seen:
             _fail(
                 f"{where}.name",
@@ -288,7 +302,7 @@ def validate_roles(roles, option="remote_access_roles"):
                 "name": name,
                 "access": access,
                 "state": state,
-                "repositories": None if repositories is None else [str(r) for r in repositories],
+                "repositories": (None if repositories is None else [str(r) for r in repositories]),
             }
         )
     return cleaned
@@ -361,10 +375,15 @@ def consumer_grants(account_id, roles, registries, configure_registries=None, re
                 "state": state,
                 "pull": pull if state == "present" else [],
                 "push": push if state == "present" else [],
-                "names": {a: names[a] for a in pull + push} if state == "present" else {},
+                "names": ({a: names[a] for a in pull + push} if state == "present" else {}),
             }
         )
-    return {"visible": True, "registries": [r["name"] for r in selected], "roles": planned, "notes": notes}
+    return {
+        "visible": True,
+        "registries": [r["name"] for r in selected],
+        "roles": planned,
+        "notes": notes,
+    }
 
 
 def declared_names(registries):
@@ -387,7 +406,8 @@ _REPO_ARN_RE = re.compile(r"^(?P<base>arn:[^:]+:ecr:(?P<region>[^:]+):(?P<accoun
 
 def compact(arns, universe, covered=None):
     """The ARNs with repository-prefix wildcards (``team/*``) where every declared repository under the prefix
-    (``universe``: {(account, region): names}) is in ``covered`` (default: ``arns``); others stay exact."""
+    (``universe``: {(account, region): names}) is in ``covered`` (default: ``arns``); others stay exact.
+    """
     covered = set(covered if covered is not None else arns)
     covered_names = {}
     for arn in covered:
@@ -418,19 +438,39 @@ def compact(arns, universe, covered=None):
 def _document(pull, push, token=True):
     statements = []
     if token:
-        statements.append({"Sid": SID_TOKEN, "Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"})
+        statements.append(
+            {
+                "Sid": SID_TOKEN,
+                "Effect": "Allow",
+                "Action": "ecr:GetAuthorizationToken",
+                "Resource": "*",
+            }
+        )
     if pull:
-        statements.append({"Sid": SID_PULL, "Effect": "Allow", "Action": list(PULL_ACTIONS), "Resource": list(pull)})
+        statements.append(
+            {
+                "Sid": SID_PULL,
+                "Effect": "Allow",
+                "Action": list(PULL_ACTIONS),
+                "Resource": list(pull),
+            }
+        )
     if push:
         statements.append(
-            {"Sid": SID_PUSH, "Effect": "Allow", "Action": list(PULL_PUSH_ACTIONS), "Resource": list(push)}
+            {
+                "Sid": SID_PUSH,
+                "Effect": "Allow",
+                "Action": list(PULL_PUSH_ACTIONS),
+                "Resource": list(push),
+            }
         )
     return {"Version": "2012-10-17", "Statement": statements}
 
 
 def _split(pull, push, maximum):
     """The resources spread over as few documents of at most ``maximum`` characters as fill them in order;
-    the first carries ecr:GetAuthorizationToken. None when one ARN alone does not fit."""
+    the first carries ecr:GetAuthorizationToken. None when one ARN alone does not fit.
+    """
     documents = []
     current = {"pull": [], "push": []}
     for level, arn in [("pull", a) for a in pull] + [("push", a) for a in push]:
@@ -483,7 +523,13 @@ def role_documents(
         for _how, p, q in tried:
             document = _document(p, q)
             if policy_size(document) <= inline_budget:
-                return [{"name": policy_name, "document": document, "size": policy_size(document)}]
+                return [
+                    {
+                        "name": policy_name,
+                        "document": document,
+                        "size": policy_size(document),
+                    }
+                ]
         smallest = min(policy_size(_document(p, q)) for _how, p, q in tried)
         wildcards = (
             f"{smallest} with repository-prefix wildcards where allowed"
@@ -504,7 +550,10 @@ def role_documents(
         if documents is not None and len(documents) <= managed_slots:
             named = policy_names(policy_name, role, len(documents))
             if len(named[-1]) > POLICY_NAME_MAX:
-                _fail("remote_access_policy_name", f"{named[-1]} is longer than {POLICY_NAME_MAX} characters")
+                _fail(
+                    "remote_access_policy_name",
+                    f"{named[-1]} is longer than {POLICY_NAME_MAX} characters",
+                )
             return [{"name": n, "document": d, "size": policy_size(d)} for n, d in zip(named, documents)]
     needed = len(_split(pull, push, MANAGED_POLICY_MAX) or [])
     raise EstateError(
@@ -636,7 +685,14 @@ def consumer_summary(result, check_mode=False):
     return lines
 
 
-def summary_lines(account_id, region, name, registry_result=None, consumer_result=None, check_mode=False):
+def summary_lines(
+    account_id,
+    region,
+    name,
+    registry_result=None,
+    consumer_result=None,
+    check_mode=False,
+):
     """The short plan (check mode) or record (real run) of one account, as a person reads it."""
     where = " ".join(str(part) for part in (account_id, region) if part)
     head = (
@@ -658,12 +714,22 @@ def summary_lines(account_id, region, name, registry_result=None, consumer_resul
 
 _CAUSES = (
     (
-        ("ExpiredToken", "ExpiredTokenException", "RequestExpired", "token included in the request is expired"),
+        (
+            "ExpiredToken",
+            "ExpiredTokenException",
+            "RequestExpired",
+            "token included in the request is expired",
+        ),
         "the credentials' session token has expired: renew the credentials (aws sso login, a new AWX job, "
         "a fresh AWS_SESSION_TOKEN) and run again",
     ),
     (
-        ("InvalidClientTokenId", "UnrecognizedClientException", "SignatureDoesNotMatch", "AuthFailure"),
+        (
+            "InvalidClientTokenId",
+            "UnrecognizedClientException",
+            "SignatureDoesNotMatch",
+            "AuthFailure",
+        ),
         "the credentials are not valid (unknown access key, or wrong secret key or session token): check "
         "the AWS credential the run uses",
     ),
@@ -730,10 +796,11 @@ def host_problems(
     registry=None,
 ):
     """What is wrong with one host's data (account, region, role, its part of the estate), as messages naming
-    the variable and the fix; empty when it can go on. Pure: used before any AWS call."""
+    the variable and the fix; empty when it can go on. Pure: used before any AWS call.
+    """
     problems = []
     account = str(account_id if account_id is not None else "")
-    if not ACCOUNT_ID_RE.match(account):
+    if not ACCOUNT_ID_RE.fullmatch(account):
         problems.append(f"aws_account_id: give the account's 12-digit ID, quoted (not {account or '(unset)'})")
     if not region:
         problems.append("aws_region: give the region of this account's host, for example us-east-1")
@@ -762,7 +829,7 @@ def host_problems(
                 "repository_defaults, repositories}], in group_vars/all); move this host's ecr_repositories and "
                 "ecr_repository_defaults into an entry of ecr_registries (docs/multi-account.md)"
             )
-        elif ACCOUNT_ID_RE.match(account) and find_registry(cleaned, account, region, registry) is None:
+        elif ACCOUNT_ID_RE.fullmatch(account) and find_registry(cleaned, account, region, registry) is None:
             which = f"named {registry}" if registry else f"for account {account} in {region}"
             problems.append(
                 f"ecr_registries: no registry {which} (registry host {host}); add it to ecr_registries in "
@@ -784,7 +851,10 @@ def registry_repositories(registries, account_id, region, name=None):
     found = find_registry(registries, account_id, region, name)
     if found is None:
         which = f"named {name}" if name else f"for account {account_id} in {region}"
-        _fail("ecr_registries", f"no registry {which}; add it to ecr_registries in group_vars/all")
+        _fail(
+            "ecr_registries",
+            f"no registry {which}; add it to ecr_registries in group_vars/all",
+        )
     return merged_repositories(found)
 
 
@@ -794,9 +864,12 @@ def registries_from_repositories(repositories, account_id, option="repositories"
     by_place = {}
     for index, repository in enumerate(repositories or []):
         if not isinstance(repository, dict) or not repository.get("name"):
-            _fail(f"{option}[{index}]", "give a dict with name, registry_id, region and access")
+            _fail(
+                f"{option}[{index}]",
+                "give a dict with name, registry_id, region and access",
+            )
         registry_id = str(repository.get("registry_id") or "")
-        if not ACCOUNT_ID_RE.match(registry_id):
+        if not ACCOUNT_ID_RE.fullmatch(registry_id):
             _fail(
                 f"{option}[{index}].registry_id",
                 "registry_id must be the 12-digit account ID of the registry, as a quoted string "
@@ -807,7 +880,13 @@ def registries_from_repositories(repositories, account_id, option="repositories"
             _fail(f"{option}[{index}].access", f"{access!r}: use pull or push")
         place = (registry_id, str(repository.get("region") or ""))
         entry = by_place.setdefault(
-            place, {"name": f"{place[0]}-{place[1]}", "account_id": place[0], "region": place[1], "repositories": []}
+            place,
+            {
+                "name": f"{place[0]}-{place[1]}",
+                "account_id": place[0],
+                "region": place[1],
+                "repositories": [],
+            },
         )
         if all(r["name"] != repository["name"] for r in entry["repositories"]):
             entry["repositories"].append({"name": repository["name"], access: [str(account_id)]})

@@ -12,11 +12,13 @@ import pytest
 boto3 = pytest.importorskip("boto3")
 moto = pytest.importorskip("moto")
 
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry  # noqa: E402
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper  # noqa: E402
+from ansible_collections.amazon.aws.plugins.module_utils.retries import (  # noqa: E402
+    AWSRetry,
+    RetryingBotoClientWrapper,
+)
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import ECRError  # noqa: E402
 from ansible_collections.dockyard.ecr.plugins.module_utils._converge import remote_access  # noqa: E402
 from ansible_collections.dockyard.ecr.plugins.module_utils._models import estate  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils.ecr import ECRError  # noqa: E402
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's own: the consumer here
@@ -25,7 +27,11 @@ TRUST = json.dumps(
     {
         "Version": "2012-10-17",
         "Statement": [
-            {"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
         ],
     }
 )
@@ -87,7 +93,14 @@ def client(raw, recorder):
 def registries(n=3, prefix="team/app", grant=None):
     repositories = [{"name": f"{prefix}-{i:03d}", "pull": [ACCOUNT]} for i in range(n)]
     repositories.append({"name": "team/ci-tool", "push": [grant or f"arn:aws:iam::{ACCOUNT}:role/ci"]})
-    return [{"name": "main", "account_id": REGISTRY, "region": REGION, "repositories": repositories}]
+    return [
+        {
+            "name": "main",
+            "account_id": REGISTRY,
+            "region": REGION,
+            "repositories": repositories,
+        }
+    ]
 
 
 ROLES = [{"name": "ecsTask"}, {"name": "ci", "access": "push"}]
@@ -95,7 +108,13 @@ ROLES = [{"name": "ecsTask"}, {"name": "ci", "access": "push"}]
 
 def run(client, roles=None, regs=None, check_mode=False, policy_type="inline", purge=False):
     regs = registries() if regs is None else regs
-    plan = estate.account_plan(ACCOUNT, ROLES if roles is None else roles, regs, region=REGION, policy_type=policy_type)
+    plan = estate.account_plan(
+        ACCOUNT,
+        ROLES if roles is None else roles,
+        regs,
+        region=REGION,
+        policy_type=policy_type,
+    )
     return remote_access.converge(
         client,
         plan,
@@ -137,9 +156,15 @@ def test_managed_split_idempotent_and_switch_back(raw, client, recorder):
     regs = registries(n=120, prefix="app")
     result = run(client, regs=regs, policy_type="managed")
     roles = {r["name"]: r for r in result["roles"]}
-    assert roles["ecsTask"]["policies"] == ["dockyard-ecr-ecsTask", "dockyard-ecr-ecsTask-2"]
+    assert roles["ecsTask"]["policies"] == [
+        "dockyard-ecr-ecsTask",
+        "dockyard-ecr-ecsTask-2",
+    ]
     attached = raw.list_attached_role_policies(RoleName="ecsTask")["AttachedPolicies"]
-    assert sorted(p["PolicyName"] for p in attached) == ["dockyard-ecr-ecsTask", "dockyard-ecr-ecsTask-2"]
+    assert sorted(p["PolicyName"] for p in attached) == [
+        "dockyard-ecr-ecsTask",
+        "dockyard-ecr-ecsTask-2",
+    ]
     del recorder.calls[:]
     assert run(client, regs=regs, policy_type="managed")["changed"] is False
     assert recorder.writes == []

@@ -6,8 +6,8 @@
 import json
 
 import pytest
-from ansible_collections.dockyard.ecr.plugins.module_utils import policy as pol
 from ansible_collections.dockyard.ecr.plugins.module_utils._models import estate
+from ansible_collections.dockyard.ecr.plugins.module_utils._models import policy_grants as pol
 
 REG = "123456789012"
 CONSUMER = "111111111111"
@@ -32,14 +32,23 @@ def arn(name, account=REG, region="us-east-1", partition="aws"):
 
 
 def test_validate_registries_names_the_bad_entry():
-    with pytest.raises(estate.EstateError, match=r"ecr_registries\[1\]\.account_id: 12345 is not a 12-digit"):
+    with pytest.raises(
+        estate.EstateError,
+        match=r"ecr_registries\[1\]\.account_id: 12345 is not a 12-digit",
+    ):
         estate.validate_registries([registry([]), {"account_id": 12345, "region": "us-east-1"}])
 
 
 def test_validate_registries_rejects_duplicates():
-    with pytest.raises(estate.EstateError, match=r"ecr_registries\[1\]: account 123456789012 in us-east-1 is also"):
+    with pytest.raises(
+        estate.EstateError,
+        match=r"ecr_registries\[1\]: account 123456789012 in us-east-1 is also",
+    ):
         estate.validate_registries([registry([], name="a"), registry([], name="b")])
-    with pytest.raises(estate.EstateError, match=r"repositories\[1\]\.name: 'x' is also repositories\[0\]"):
+    with pytest.raises(
+        estate.EstateError,
+        match=r"repositories\[1\]\.name: 'x' is also repositories\[0\]",
+    ):
         estate.validate_registries([registry([{"name": "x"}, {"name": "x"}])])
 
 
@@ -63,7 +72,10 @@ def test_merged_repositories_replace_whole_keys():
 
 
 def test_unknown_configure_registry_fails_naming_known():
-    with pytest.raises(estate.EstateError, match=r"configure_registries: typo is not the name .*known: main"):
+    with pytest.raises(
+        estate.EstateError,
+        match=r"configure_registries: typo is not the name .*known: main",
+    ):
         estate.select_registries([registry([])], ["typo"])
 
 
@@ -105,7 +117,10 @@ def test_push_needs_both_the_grant_and_the_role_access():
     plan = estate.consumer_grants(CONSUMER, [{"name": "ci", "access": "push"}, {"name": "runner"}], [reg])
     roles = {r["name"]: r for r in plan["roles"]}
     assert roles["ci"]["push"] == [arn("app")] and roles["ci"]["pull"] == [arn("base")]
-    assert roles["runner"]["push"] == [] and roles["runner"]["pull"] == [arn("app"), arn("base")]
+    assert roles["runner"]["push"] == [] and roles["runner"]["pull"] == [
+        arn("app"),
+        arn("base"),
+    ]
 
 
 def test_iam_actions_are_the_registry_statement_actions():
@@ -121,7 +136,12 @@ def test_iam_actions_are_the_registry_statement_actions():
 
 
 def test_role_repositories_filter_and_absent_states():
-    reg = registry([{"name": "a", "pull": [CONSUMER]}, {"name": "b", "pull": [CONSUMER], "state": "absent"}])
+    reg = registry(
+        [
+            {"name": "a", "pull": [CONSUMER]},
+            {"name": "b", "pull": [CONSUMER], "state": "absent"},
+        ]
+    )
     plan = estate.consumer_grants(
         CONSUMER,
         [
@@ -132,7 +152,11 @@ def test_role_repositories_filter_and_absent_states():
         [reg],
     )
     states = {r["name"]: (r["state"], r["pull"]) for r in plan["roles"]}
-    assert states == {"r1": ("present", [arn("a")]), "r2": ("absent", []), "r3": ("absent", [])}
+    assert states == {
+        "r1": ("present", [arn("a")]),
+        "r2": ("absent", []),
+        "r3": ("absent", []),
+    }
 
 
 def test_defaults_grants_apply():
@@ -261,13 +285,35 @@ def test_compact_keeps_push_and_pull_apart():
 
 
 def test_registry_summary_counts_grants():
-    before = {"Statement": [{"Sid": "DockyardPull", "Principal": {"AWS": ["arn:aws:iam::111111111111:root"]}}]}
-    after = {"Statement": [{"Sid": "DockyardPull", "Principal": {"AWS": ["arn:aws:iam::222222222222:root"]}}]}
+    before = {
+        "Statement": [
+            {
+                "Sid": "DockyardPull",
+                "Principal": {"AWS": ["arn:aws:iam::111111111111:root"]},
+            }
+        ]
+    }
+    after = {
+        "Statement": [
+            {
+                "Sid": "DockyardPull",
+                "Principal": {"AWS": ["arn:aws:iam::222222222222:root"]},
+            }
+        ]
+    }
     result = {
         "summary": {"total": 2},
         "repositories": [
-            {"name": "a", "action": "created", "diff": {"before": {}, "after": {"policy": after}}},
-            {"name": "b", "action": "updated", "diff": {"before": {"policy": before}, "after": {"policy": after}}},
+            {
+                "name": "a",
+                "action": "created",
+                "diff": {"before": {}, "after": {"policy": after}},
+            },
+            {
+                "name": "b",
+                "action": "updated",
+                "diff": {"before": {"policy": before}, "after": {"policy": after}},
+            },
         ],
     }
     lines = estate.registry_summary(result, check_mode=True)
@@ -286,12 +332,21 @@ def test_consumer_summary_unlisted_warning():
 @pytest.mark.parametrize(
     "result, expected",
     [
-        ({"msg": "An error occurred (ExpiredToken): The security token included in the request is expired"}, "expired"),
-        ({"msg": "Could not connect to the endpoint URL: https://sts.x"}, "cannot be reached"),
+        (
+            {"msg": "An error occurred (ExpiredToken): The security token included in the request is expired"},
+            "expired",
+        ),
+        (
+            {"msg": "Could not connect to the endpoint URL: https://sts.x"},
+            "cannot be reached",
+        ),
         ({"msg": "x", "error": {"code": "InvalidClientTokenId"}}, "not valid"),
         ({"msg": "Unable to locate credentials"}, "no AWS credentials"),
         (
-            {"msg": "User: x is not authorized to perform: sts:AssumeRole", "error": {"code": "AccessDenied"}},
+            {
+                "msg": "User: x is not authorized to perform: sts:AssumeRole",
+                "error": {"code": "AccessDenied"},
+            },
             "cannot be assumed",
         ),
     ],
@@ -317,7 +372,19 @@ def test_documents_are_json():
 def test_host_problems_clean_host():
     regs = [registry([{"name": "a", "pull": [CONSUMER]}])]
     assert estate.host_problems("reg", ["registries"], REG, "us-east-1", None, regs) == []
-    assert estate.host_problems("c", ["consumers"], CONSUMER, "eu-west-1", None, regs, ["main"], [{"name": "r"}]) == []
+    assert (
+        estate.host_problems(
+            "c",
+            ["consumers"],
+            CONSUMER,
+            "eu-west-1",
+            None,
+            regs,
+            ["main"],
+            [{"name": "r"}],
+        )
+        == []
+    )
 
 
 def test_host_problems_names_each_variable():
@@ -331,7 +398,13 @@ def test_registry_host_without_entry_and_legacy_layout():
     problems = estate.host_problems("reg", ["registries"], REG, "us-west-2", None, [registry([])])
     assert "no registry for account 123456789012 in us-west-2" in problems[0]
     problems = estate.host_problems(
-        "reg", ["registries"], REG, "us-east-1", None, None, legacy_repositories=[{"name": "a"}]
+        "reg",
+        ["registries"],
+        REG,
+        "us-east-1",
+        None,
+        None,
+        legacy_repositories=[{"name": "a"}],
     )
     assert "reads the estate from ecr_registries" in problems[0]
 
