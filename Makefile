@@ -21,7 +21,7 @@ TEST_MOTO_PORT ?= 15400
 TEST_BRIDGE_PORT ?= 15401
 TEST_REGISTRY_PORT ?= 15743
 TEST_LOCALAWS_HOME ?= $(ROOT)/.build/localaws-test
-# The version matrix and molecule run beside the integration targets (make test's two lanes): own ports.
+# The version matrix and molecule run beside the integration targets (make test's lanes): own ports.
 MATRIX_EMULATOR := TEST_MOTO_PORT=15500 TEST_BRIDGE_PORT=15501 TEST_REGISTRY_PORT=15843 \
 	TEST_LOCALAWS_HOME=$(ROOT)/.build/localaws-matrix
 MOLECULE_EMULATOR := LOCALAWS_MOTO_PORT=15460 LOCALAWS_BRIDGE_PORT=15461 LOCALAWS_REGISTRY_PORT=15860
@@ -31,7 +31,7 @@ TEST_LOCALAWS := LOCALAWS_HOME=$(TEST_LOCALAWS_HOME) LOCALAWS_MOTO_PORT=$(TEST_M
 LOCALAWS := $(PY) $(ROOT)/tools/localaws/localaws
 PY_SOURCES := plugins tests tools
 
-.PHONY: help setup demo test test-lane-images test-lane-checks lint sanity units emulator-tests package-tests galaxy-import matrix docs-tests runner-tests integration integration-aws molecule reliability-tests build docs bench clean
+.PHONY: help setup demo test test-lane-integration test-lane-suites test-lane-checks lint sanity units emulator-tests package-tests galaxy-import matrix docs-tests runner-tests integration integration-aws molecule reliability-tests build docs bench clean
 
 help:
 	@echo "make demo   set up, start the local AWS emulator and run the example job against it"
@@ -43,17 +43,21 @@ help:
 setup:
 	@VENV=$(VENV) bash tools/setup.sh
 
-# Two lanes side by side after lint (2 cores: one waits on emulators and image builds while the other
-# computes). Every tier that builds or pushes images with podman is in the first lane, so no two suites
-# share podman's image store at once; the second lane's emulators (matrix, molecule) have ports of their
-# own, and sanity a test tree of its own. A failing tier fails its lane and `make test`.
+# Three lanes side by side after lint (2 cores: the emulator-backed tiers spend much of their time waiting
+# on emulators, image builds and retries while another lane computes). Each lane's emulators have ports of
+# their own (the integration targets and the matrix: TEST_*; molecule: MOLECULE_EMULATOR; the suites in
+# tests/: free ports from tests/support), and sanity a test tree of its own. A failing tier fails its lane
+# and `make test`.
 test: setup
 	@$(MAKE) --no-print-directory lint
-	@$(MAKE) --no-print-directory -j2 --output-sync=line test-lane-images test-lane-checks
+	@$(MAKE) --no-print-directory -j3 --output-sync=line test-lane-integration test-lane-suites test-lane-checks
 	@echo "make test: all tiers passed"
 
-test-lane-images:
-	@$(MAKE) --no-print-directory integration emulator-tests runner-tests reliability-tests
+test-lane-integration:
+	@$(MAKE) --no-print-directory integration
+
+test-lane-suites:
+	@$(MAKE) --no-print-directory emulator-tests runner-tests reliability-tests
 
 test-lane-checks:
 	@$(MAKE) --no-print-directory SANITY_TREE=$(ROOT)/.build/test-sanity sanity units package-tests galaxy-import docs-tests
