@@ -209,17 +209,16 @@ scan:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.dockyard.ecr.plugins.module_utils._api.scan import image_id_of
-from ansible_collections.dockyard.ecr.plugins.module_utils._api.scan import read_scan
-from ansible_collections.dockyard.ecr.plugins.module_utils._models.scan_findings import SEVERITIES
-from ansible_collections.dockyard.ecr.plugins.module_utils._models.scan_findings import ScanError
-from ansible_collections.dockyard.ecr.plugins.module_utils._models.scan_findings import summarize
-from ansible_collections.dockyard.ecr.plugins.module_utils._models.scan_findings import validate_request
-from ansible_collections.dockyard.ecr.plugins.module_utils.ecr import ECRError
-from ansible_collections.dockyard.ecr.plugins.module_utils.ecr import ecr_client
+from ansible_collections.dockyard.ecr.plugins.module_utils._api.scan import image_id_of, read_scan
+from ansible_collections.dockyard.ecr.plugins.module_utils._models.scan_findings import (
+    SEVERITIES,
+    ScanError,
+    summarize,
+    validate_request,
+)
+from ansible_collections.dockyard.ecr.plugins.module_utils.ecr import ECRError, ecr_client
 from ansible_collections.dockyard.ecr.plugins.module_utils.image import validate_tags
-from ansible_collections.dockyard.ecr.plugins.module_utils.repository import validate_name
-from ansible_collections.dockyard.ecr.plugins.module_utils.repository import validate_registry_id
+from ansible_collections.dockyard.ecr.plugins.module_utils.repository import validate_name, validate_registry_id
 
 
 def main():

@@ -11,11 +11,8 @@ enhanced scanning), or with ``StartImageScan``.
 
 import time
 
-from ansible_collections.dockyard.ecr.plugins.module_utils._models.scan_findings import scan_from_api
-from ansible_collections.dockyard.ecr.plugins.module_utils._models.scan_findings import still_running
-from ansible_collections.dockyard.ecr.plugins.module_utils.ecr import ECRError
-from ansible_collections.dockyard.ecr.plugins.module_utils.ecr import error_code
-from ansible_collections.dockyard.ecr.plugins.module_utils.ecr import translate_errors
+from ansible_collections.dockyard.ecr.plugins.module_utils._models.scan_findings import scan_from_api, still_running
+from ansible_collections.dockyard.ecr.plugins.module_utils.ecr import ECRError, error_code, translate_errors
 
 PAGE_SIZE = 1000  # the most DescribeImageScanFindings returns per call
 

@@ -4,7 +4,6 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 import pytest
-
 from ansible_collections.dockyard.ecr.plugins.module_utils._models import scan_findings as sf
 
 DIGEST = "sha256:" + "d" * 64
