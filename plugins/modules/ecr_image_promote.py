@@ -10,8 +10,8 @@ module: ecr_image_promote
 version_added: 0.1.0
 short_description: Promote an image already in Amazon ECR to other tags, repositories, accounts and regions
 description:
-  - Gives the image a source tag or digest names, unchanged, to the tags of one or more destinations:
-    a release tag in the same repository, or a repository in another account's or region's registry.
+  - Gives the image a source tag or digest names, unchanged, to the tags of one or more destinations,
+    such as a release tag in the same repository, or a repository in another account's or region's registry.
     Build once, then promote the same digest to staging and production.
   - Within the source repository (and wherever the image is already present), the tags are set
     server-side with C(PutImage) of the same manifest; no layer is moved.
