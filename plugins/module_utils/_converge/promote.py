@@ -144,7 +144,7 @@ def promote(clients, source, destinations, check_mode=False, run_command=None):
                 "image_uri": f"{repository['uri']}@{digest}",
                 "action": plan["action"],
                 "tags": destination["tags"],
-                "tags_added": [t for t in plan["retag"] + ([plan["copy_tag"]] if plan["copy_tag"] else [])],
+                "tags_added": plan["retag"] + ([plan["copy_tag"]] if plan["copy_tag"] else []),
                 "tags_moved": plan["moved"],
                 "plan": plan,
                 "spec": destination,
