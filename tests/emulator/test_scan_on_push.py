@@ -12,8 +12,8 @@ import pytest
 boto3 = pytest.importorskip("boto3")
 moto = pytest.importorskip("moto")
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools" / "localaws"))
-import scan_on_push  # noqa: E402  pylint: disable=wrong-import-position
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
+from localaws import scan_on_push  # noqa: E402  pylint: disable=wrong-import-position
 
 OCI = "application/vnd.oci.image.manifest.v1+json"
 

@@ -5,10 +5,7 @@ scanned (basic scanning): ``DescribeImageScanFindings`` answers ``IN_PROGRESS`` 
 moto 5.2 starts a scan only on ``StartImageScan``, so without this the publish role's scan gate
 (``publish_fail_on_severity``) would wait for a scan that never comes against the emulator.
 
-Wiring (for the bridge, after its ``put_image`` in ``Mirror.mirror`` succeeded)::
-
-    from scan_on_push import scan_if_configured      # tools/localaws/scan_on_push.py
-    scan_if_configured(ecr, repository, digest, log)
+The bridge calls ``scan_if_configured`` after each ``PutImage`` it made (``bridge.py``, ``Mirror.mirror``).
 
 A manifest of a multi-platform index's platform arrives untagged before the index; ECR scans the
 platform images, and so does this (each digest once: moto refuses a second scan the same day).
