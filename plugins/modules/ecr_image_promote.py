@@ -26,6 +26,8 @@ description:
     written.
 author:
   - dockyard.ecr developers (@dockyard)
+requirements:
+  - skopeo, for a copy to another repository or registry (a retag needs none)
 options:
   source:
     description:
