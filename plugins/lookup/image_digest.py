@@ -90,17 +90,18 @@ from ansible.errors import AnsibleLookupError
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.plugin_utils.lookup import AWSLookupBase
 from ansible_collections.dockyard.ecr.plugins.module_utils._api.images_copy import describe_image
+from ansible_collections.dockyard.ecr.plugins.module_utils._api.repositories import describe_repository
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import ECRError, error_code
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.validators import (
+    validate_name,
+    validate_registry_host,
+    validate_registry_id,
+)
 from ansible_collections.dockyard.ecr.plugins.module_utils._models.image_reference import (
     ReferenceError,
     parse_reference,
 )
-from ansible_collections.dockyard.ecr.plugins.module_utils.ecr import ECRError, error_code, validate_registry_host
-from ansible_collections.dockyard.ecr.plugins.module_utils.repository import (
-    describe_repository,
-    repository_from_api,
-    validate_name,
-    validate_registry_id,
-)
+from ansible_collections.dockyard.ecr.plugins.module_utils._models.repository_settings import repository_from_api
 
 
 class LookupModule(AWSLookupBase):

@@ -250,15 +250,16 @@ destinations:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.dockyard.ecr.plugins.module_utils._api.images_copy import Clients
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.credentials import honour_security_token
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import ECRError
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.validators import validate_name
 from ansible_collections.dockyard.ecr.plugins.module_utils._converge.promote import promote
+from ansible_collections.dockyard.ecr.plugins.module_utils._models.image import validate_tags
 from ansible_collections.dockyard.ecr.plugins.module_utils._models.promote_plan import (
     PromoteError,
     validate_destinations,
     validate_source,
 )
-from ansible_collections.dockyard.ecr.plugins.module_utils.ecr import ECRError
-from ansible_collections.dockyard.ecr.plugins.module_utils.image import validate_tags
-from ansible_collections.dockyard.ecr.plugins.module_utils.repository import validate_name
 
 SIDE_OPTIONS = dict(
     registry_id=dict(type="str"),
@@ -313,6 +314,7 @@ def validate(params, default_region):
 
 
 def main():
+    honour_security_token()
     module = AnsibleAWSModule(argument_spec=argument_spec(), supports_check_mode=True)
     try:
         source, destinations = validate(module.params, module.region)

@@ -210,18 +210,21 @@ scan:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.dockyard.ecr.plugins.module_utils._api.scan import image_id_of, read_scan
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.clients import ecr_client
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.credentials import honour_security_token
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import ECRError
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.validators import validate_name, validate_registry_id
+from ansible_collections.dockyard.ecr.plugins.module_utils._models.image import validate_tags
 from ansible_collections.dockyard.ecr.plugins.module_utils._models.scan_findings import (
     SEVERITIES,
     ScanError,
     summarize,
     validate_request,
 )
-from ansible_collections.dockyard.ecr.plugins.module_utils.ecr import ECRError, ecr_client
-from ansible_collections.dockyard.ecr.plugins.module_utils.image import validate_tags
-from ansible_collections.dockyard.ecr.plugins.module_utils.repository import validate_name, validate_registry_id
 
 
 def main():
+    honour_security_token()
     argument_spec = dict(
         repository=dict(type="str", required=True),
         registry_id=dict(type="str"),

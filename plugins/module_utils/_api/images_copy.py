@@ -21,17 +21,14 @@ import shutil
 import tempfile
 import time
 
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.dockyard.ecr.plugins.module_utils._api.authorization_token import fetch_token
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.clients import ecr_client
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import ECRError, error_code, translate_errors
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.registry import registry_args
+from ansible_collections.dockyard.ecr.plugins.module_utils._models.manifests import ACCEPTED_MEDIA_TYPES
 from ansible_collections.dockyard.ecr.plugins.module_utils._models.promote_plan import auth_file_document, skopeo_argv
-from ansible_collections.dockyard.ecr.plugins.module_utils.auth import fetch_token
-from ansible_collections.dockyard.ecr.plugins.module_utils.ecr import ECRError, error_code, translate_errors
-from ansible_collections.dockyard.ecr.plugins.module_utils.image import ACCEPTED_MEDIA_TYPES
 
 SESSION_NAME = "dockyard-ecr-promote"
-
-
-def _registry_args(registry_id):
-    return {"registryId": registry_id} if registry_id else {}
 
 
 class Clients:
@@ -44,7 +41,7 @@ class Clients:
 
     def _role_credentials(self, role_arn, region):
         if role_arn not in self._credentials:
-            sts = self.module.client("sts", retry_decorator=AWSRetry.jittered_backoff(), region=region)
+            sts = ecr_client(self.module, "sts", region=region)
             with translate_errors(f"assume role {role_arn}"):
                 response = sts.assume_role(RoleArn=role_arn, RoleSessionName=SESSION_NAME, aws_retry=True)
             credentials = response["Credentials"]
@@ -61,9 +58,7 @@ class Clients:
         key = (service, region, role_arn)
         if key not in self._clients:
             extra = self._role_credentials(role_arn, region) if role_arn else {}
-            self._clients[key] = self.module.client(
-                service, retry_decorator=AWSRetry.jittered_backoff(), region=region, **extra
-            )
+            self._clients[key] = ecr_client(self.module, service, region=region, **extra)
         return self._clients[key]
 
 
@@ -74,7 +69,7 @@ def describe_image(client, repository, registry_id=None, tag=None, digest=None):
     try:
         with translate_errors(f"describe image {which}"):
             response = client.describe_images(
-                repositoryName=repository, imageIds=[image_id], aws_retry=True, **_registry_args(registry_id)
+                repositoryName=repository, imageIds=[image_id], aws_retry=True, **registry_args(registry_id)
             )
     except ECRError as e:
         if error_code(e) == "ImageNotFoundException":
@@ -92,7 +87,7 @@ def get_manifest(client, repository, digest, registry_id=None):
             imageIds=[{"imageDigest": digest}],
             acceptedMediaTypes=ACCEPTED_MEDIA_TYPES,
             aws_retry=True,
-            **_registry_args(registry_id),
+            **registry_args(registry_id),
         )
     images = response.get("images") or []
     if not images:
@@ -118,7 +113,7 @@ def put_tag(client, repository, tag, manifest, media_type, digest, registry_id=N
                 imageDigest=digest,
                 aws_retry=True,
                 **kwargs,
-                **_registry_args(registry_id),
+                **registry_args(registry_id),
             )
     except ECRError as e:
         if error_code(e) == "ImageAlreadyExistsException":

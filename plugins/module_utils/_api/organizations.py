@@ -16,8 +16,8 @@ try:
 except ImportError:
     pass  # Handled by the plugin (require_aws_sdk)
 
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.paginate import paginate
 
 
 class OrganizationsError(Exception):
@@ -25,11 +25,6 @@ class OrganizationsError(Exception):
         super().__init__(message)
         self.message = message
         self.exception = exception
-
-
-@AWSRetry.jittered_backoff()
-def _paginate(client, operation, key, **kwargs):
-    return client.get_paginator(operation).paginate(**kwargs).build_full_result().get(key, [])
 
 
 def _call(description, function, *args, **kwargs):
@@ -54,17 +49,17 @@ def _account(entry, ous):
 def walk(client):
     """Every account under the root, with the names of the OUs above it (root first)."""
     accounts = []
-    roots = _call("list the organization's roots (organizations:ListRoots)", _paginate, client, "list_roots", "Roots")
+    roots = _call("list the organization's roots (organizations:ListRoots)", paginate, client, "list_roots", "Roots")
     pending = [(root["Id"], []) for root in roots]
     while pending:
         parent, path = pending.pop(0)
         for entry in _call(
-            f"list the accounts of {parent}", _paginate, client, "list_accounts_for_parent", "Accounts", ParentId=parent
+            f"list the accounts of {parent}", paginate, client, "list_accounts_for_parent", "Accounts", ParentId=parent
         ):
             accounts.append(_account(entry, path))
         for unit in _call(
             f"list the organizational units of {parent}",
-            _paginate,
+            paginate,
             client,
             "list_organizational_units_for_parent",
             "OrganizationalUnits",
@@ -89,14 +84,14 @@ def read_accounts(client, tags=True, tree=True):
         accounts = [
             _account(entry, [])
             for entry in _call(
-                "list the accounts (organizations:ListAccounts)", _paginate, client, "list_accounts", "Accounts"
+                "list the accounts (organizations:ListAccounts)", paginate, client, "list_accounts", "Accounts"
             )
         ]
     if tags:
         for account in accounts:
             tag_list = _call(
                 f"list the tags of account {account['id']}",
-                _paginate,
+                paginate,
                 client,
                 "list_tags_for_resource",
                 "Tags",

@@ -11,8 +11,9 @@ enhanced scanning), or with ``StartImageScan``.
 
 import time
 
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import ECRError, error_code, translate_errors
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.registry import registry_args
 from ansible_collections.dockyard.ecr.plugins.module_utils._models.scan_findings import scan_from_api, still_running
-from ansible_collections.dockyard.ecr.plugins.module_utils.ecr import ECRError, error_code, translate_errors
 
 PAGE_SIZE = 1000  # the most DescribeImageScanFindings returns per call
 
@@ -24,9 +25,7 @@ def image_id_of(tag=None, digest=None):
 def describe_findings(client, repository, image_id, registry_id=None):
     """Every page of the image's scan findings; [] when the image has no scan (ScanNotFoundException)."""
     which = image_id.get("imageDigest") or image_id.get("imageTag")
-    kwargs = {"repositoryName": repository, "imageId": image_id, "maxResults": PAGE_SIZE}
-    if registry_id:
-        kwargs["registryId"] = registry_id
+    kwargs = {"repositoryName": repository, "imageId": image_id, "maxResults": PAGE_SIZE, **registry_args(registry_id)}
     pages = []
     while True:
         try:

@@ -18,6 +18,10 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._api.images_copy impo
     skopeo_copy,
     wait_for_digest,
 )
+from ansible_collections.dockyard.ecr.plugins.module_utils._api.repositories import describe_repository
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import ECRError
+from ansible_collections.dockyard.ecr.plugins.module_utils._models.image import tag_is_immutable
+from ansible_collections.dockyard.ecr.plugins.module_utils._models.manifests import INDEX_MANIFESTS
 from ansible_collections.dockyard.ecr.plugins.module_utils._models.promote_plan import (
     COPY,
     NONE,
@@ -27,9 +31,7 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._models.promote_plan 
     plan_destination,
     same_repository,
 )
-from ansible_collections.dockyard.ecr.plugins.module_utils.ecr import ECRError
-from ansible_collections.dockyard.ecr.plugins.module_utils.image import INDEX_MANIFESTS, tag_is_immutable
-from ansible_collections.dockyard.ecr.plugins.module_utils.repository import describe_repository, repository_from_api
+from ansible_collections.dockyard.ecr.plugins.module_utils._models.repository_settings import repository_from_api
 
 # How long a copied image may take to show in DescribeImages (ECR answers at once; a registry that
 # indexes pushes asynchronously, like the local emulator, takes a moment).

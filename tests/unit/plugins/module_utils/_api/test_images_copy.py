@@ -9,7 +9,7 @@ import stat
 
 import pytest
 from ansible_collections.dockyard.ecr.plugins.module_utils._api import images_copy
-from ansible_collections.dockyard.ecr.plugins.module_utils.ecr import ECRError
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import ECRError
 
 DIGEST = "sha256:" + "c" * 64
 

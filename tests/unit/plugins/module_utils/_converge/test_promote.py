@@ -16,9 +16,9 @@ moto = pytest.importorskip("moto")
 
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry  # noqa: E402
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper  # noqa: E402
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import ECRError  # noqa: E402
 from ansible_collections.dockyard.ecr.plugins.module_utils._converge import promote as converge  # noqa: E402
 from ansible_collections.dockyard.ecr.plugins.module_utils._models import promote_plan as pp  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils.ecr import ECRError  # noqa: E402
 
 OCI = "application/vnd.oci.image.manifest.v1+json"
 
