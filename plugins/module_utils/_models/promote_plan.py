@@ -184,10 +184,10 @@ def plan_destination(digest, destination, state):
             moved.append(tag)
         missing.append(tag)
     if conflicts:
+        listed = "; ".join(conflicts)
         raise PromoteError(
-            f"{option}.tags: in {where(destination)}, "
-            + "; ".join(conflicts)
-            + f", not at {digest}. ECR does not move immutable tags: promote under another tag or leave these out.",
+            f"{option}.tags: in {where(destination)}, {listed}, not at {digest}. "
+            "ECR does not move immutable tags: promote under another tag or leave these out.",
             option=f"{option}.tags",
         )
     before = {tag: current.get(tag) for tag in destination["tags"]}
@@ -211,11 +211,11 @@ def plan_destination(digest, destination, state):
 
 def same_repository(source, destination):
     """Whether a destination names the source repository itself (same registry, region and name)."""
-    return (
-        destination["repository"] == source["repository"]
-        and destination["region"] == source["region"]
-        and (destination.get("registry_id") or None) == (source.get("registry_id") or None)
-    )
+
+    def side(entry):
+        return (entry["repository"], entry["region"], entry.get("registry_id") or None)
+
+    return side(destination) == side(source)
 
 
 # ---------------------------------------------------------------------------------------------
