@@ -24,6 +24,8 @@ def _load_reference_tool():
 reference = _load_reference_tool()
 MODULES = reference.module_names(ROOT)
 ROLES = reference.role_names(ROOT)
+# Lookup and inventory plugins: {ansible-doc type: [short names]}.
+PLUGINS = {kind: reference.plugin_names(kind, ROOT) for kind, _title in reference.PLUGIN_TYPES}
 
 
 def _docs(env: dict, plugin_type: str, names: list) -> dict:

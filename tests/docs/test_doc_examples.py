@@ -15,7 +15,7 @@ import subprocess
 import pytest
 import yaml
 from doc_checks import Checker, yaml_blocks
-from docs_support import MODULES, ROLES, ROOT, only_usable, usable
+from docs_support import MODULES, PLUGINS, ROLES, ROOT, only_usable, usable
 
 GUIDES = sorted(
     str(path.relative_to(ROOT))
@@ -56,6 +56,24 @@ def test_module_examples_use_real_options(module, module_docs, checker_factory):
     calls = [task for task in examples if isinstance(task, dict) and f"dockyard.ecr.{module}" in yaml.safe_dump(task)]
     assert calls, f"{module} EXAMPLES never calls dockyard.ecr.{module}"
     assert not checker.problems, "\n".join(checker.problems)
+
+
+@pytest.mark.parametrize("kind, name", [(kind, name) for kind, names in PLUGINS.items() for name in names])
+def test_ansible_doc_renders_plugin(kind, name, collections_env):
+    result = ansible_doc_text(collections_env, "-t", kind, f"dockyard.ecr.{name}")
+    assert result.returncode == 0, result.stderr
+    assert f"dockyard.ecr.{name}" in result.stdout
+    assert "EXAMPLES" in result.stdout
+    # A plugin without options (the session_token lookup) has no OPTIONS section.
+    if plugin_options(collections_env, kind, name):
+        assert "OPTIONS" in result.stdout
+    assert "[WARNING]" not in result.stderr and "[ERROR]" not in result.stderr, result.stderr
+
+
+def plugin_options(env: dict, kind: str, name: str) -> dict:
+    from docs_support import reference
+
+    return reference.ansible_doc(env, kind, [name])[f"{reference.COLLECTION}.{name}"]["doc"].get("options") or {}
 
 
 @pytest.mark.parametrize("module", MODULES)

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from docs_support import MODULES, ROLES, ROOT, reference
+from docs_support import MODULES, PLUGINS, ROLES, ROOT, reference
 
 COMMITTED = ROOT / "docs" / "reference"
 LINK = re.compile(r"(?<!!)\[[^\]]*\]\(([^)\s]+)\)")
@@ -41,8 +41,11 @@ def test_reference_is_current(generated):
 
 def test_reference_has_a_page_per_module_and_role(generated):
     pages = set(reference.existing(generated))
-    assert pages == {"README.md"} | {f"modules/{m}.md" for m in MODULES} | {f"roles/{r}.md" for r in ROLES}
+    plugins = {f"{kind}/{name}.md" for kind, names in PLUGINS.items() for name in names}
+    assert pages == {"README.md"} | {f"modules/{m}.md" for m in MODULES} | {f"roles/{r}.md" for r in ROLES} | plugins
     index = (generated / "README.md").read_text()
+    for page in plugins:
+        assert f"({page})" in index
     for module in MODULES:
         assert f"(modules/{module}.md)" in index
     for role in ROLES:

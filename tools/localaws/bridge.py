@@ -15,6 +15,7 @@ import urllib.request
 from pathlib import Path
 
 from .config import DUMMY_KEY, LOOPBACK, MOTO_DEFAULT_ACCOUNT, registry_password
+from .scan_on_push import scan_if_configured
 from .services import open_local
 
 BRIDGE_ROLE = "localaws-bridge"
@@ -106,6 +107,7 @@ class Mirror:
             self.report_refusal(ecr, account, target, error)
             return
         log.info("account %s: mirrored %s", account, describe_target(target))
+        scan_if_configured(ecr, repository, digest, log)
 
     @staticmethod
     def report_refusal(ecr, account: str, target: dict, error: Exception) -> None:
