@@ -482,11 +482,6 @@ def main():
         builds = publish.prepare_builds(run, requests, options, check_mode)
         plan.check_platforms(engine_name, [b["request"] for b in builds])
         engine = publish.Engine(engine_name, run, params["docker_host"], params["docker_config"])
-        build_changed = publish.build_all(engine, builds, check_mode)
-        if not check_mode:
-            missing = [b["local_image"] for b in builds if b["identity"] is None]
-            if missing:
-                raise plan.PlanError(f"engine: the {engine_name} build of {', '.join(missing)} reported no image ID", "engine")
         auth_files = auth.resolve_auth_files(
             ["docker" if engine_name == "docker" else "podman"],
             docker_config=os.path.join(params["docker_config"], "config.json")
@@ -498,9 +493,20 @@ def main():
         module.fail_json(msg=getattr(e, "message", None) or str(e), option=getattr(e, "option", None))
 
     push_options = {"auth_file": params["podman_auth_file"] if engine_name != "docker" else None}
+    outcomes, clients = {}, {}
 
-    def one(target):
-        ecr = target_clients(module, target)
+    def error_text(index, e):
+        message = getattr(e, "message", None) or str(e)
+        if isinstance(e, ECRError) and e.exception is not None:
+            message = f"{message}: {e.exception}"
+        return f"{plan.describe_target(targets[index])}: {message}"
+
+    def read(index):
+        clients[index] = target_clients(module, targets[index])
+        return publish.read_target(targets[index], builds, clients[index])
+
+    def finish(index, state):
+        target, ecr = targets[index], clients[index]
 
         def login():
             auth.login(
@@ -512,21 +518,38 @@ def main():
             )
 
         return publish.publish_target(
-            target, builds, ecr, engine, login, push_options, check_mode, params["create_repository"]
+            target, builds, ecr, engine, login, push_options, check_mode, params["create_repository"], state
         )
 
-    outcomes = {}
-    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, min(params["concurrency"], len(targets)))) as pool:
-        futures = {pool.submit(one, target): index for index, target in enumerate(targets)}
-        for future in concurrent.futures.as_completed(futures):
-            index = futures[future]
+    workers = max(1, min(params["concurrency"], len(targets)))
+    with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+        # Every registry is read while the images build: the reads do not depend on the build.
+        reads = {pool.submit(read, index): index for index in range(len(targets))}
+        try:
+            build_changed = publish.build_all(engine, builds, check_mode)
+            if not check_mode:
+                missing = [b["local_image"] for b in builds if b["identity"] is None]
+                if missing:
+                    raise plan.PlanError(
+                        f"engine: the {engine_name} build of {', '.join(missing)} reported no image ID", "engine"
+                    )
+        except (plan.PlanError, ECRError) as e:
+            for future in reads:
+                future.cancel()
+            module.fail_json(msg=getattr(e, "message", None) or str(e), option=getattr(e, "option", None))
+        finishing = {}
+        for future in concurrent.futures.as_completed(reads):
+            index = reads[future]
+            try:
+                finishing[pool.submit(finish, index, future.result())] = index
+            except (plan.PlanError, ECRError) as e:
+                outcomes[index] = {"error": error_text(index, e)}
+        for future in concurrent.futures.as_completed(finishing):
+            index = finishing[future]
             try:
                 outcomes[index] = future.result()
             except (plan.PlanError, ECRError) as e:
-                message = getattr(e, "message", None) or str(e)
-                if isinstance(e, ECRError) and e.exception is not None:
-                    message = f"{message}: {e.exception}"
-                outcomes[index] = {"error": f"{plan.describe_target(targets[index])}: {message}"}
+                outcomes[index] = {"error": error_text(index, e)}
 
     results, by_host, failures = [], {}, {}
     changed = build_changed

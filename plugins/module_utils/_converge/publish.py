@@ -284,22 +284,46 @@ def _uri(target, repository_entry, repository):
     return f"{target['host']}/{repository}"
 
 
-def publish_target(target, builds, ecr, engine, login, options, check_mode, create_repository):
+def _read_image_tags(ecr, target, build, repo):
+    return read_tags(
+        ecr,
+        build["repository"],
+        build["tags"],
+        target["account"],
+        repo.get("image_tag_mutability"),
+        repo.get("image_tag_mutability_exclusion_filters"),
+    )
+
+
+def read_target(target, builds, ecr):
+    """What one registry holds for the images (before they are built): repositories and tag states."""
+    names = [b["repository"] for b in builds]
+    found = {entry["repositoryName"]: entry for entry in describe_repositories(ecr, names, target["account"])}
+    repositories, current = {}, {}
+    for build in builds:
+        if build["repository"] in found:
+            repo = repository_from_api(found[build["repository"]])
+            repositories[build["repository"]] = repo
+            current[build["repository"]] = _read_image_tags(ecr, target, build, repo)
+    return {"repositories": repositories, "current": current}
+
+
+def publish_target(target, builds, ecr, engine, login, options, check_mode, create_repository, state=None):
     """One registry: repositories, tag states, the plan, one login, the pushes and their verification.
 
-    ``ecr`` is this target's ECR client; ``login()`` logs the engine in to this registry.
-    Returns ``{"entries": [...], "changed": bool}``; raises PlanError (or ECRError) for this target.
+    ``ecr`` is this target's ECR client; ``login()`` logs the engine in to this registry; ``state``
+    what ``read_target`` read (read now when not given). Returns ``{"entries": [...], "changed": bool}``;
+    raises PlanError (or ECRError) for this target.
     """
     from ansible_collections.dockyard.ecr.plugins.module_utils import repository as repository_utils
 
     where = plan.describe_target(target)
-    names = [b["repository"] for b in builds]
-    found = {entry["repositoryName"]: entry for entry in describe_repositories(ecr, names, target["account"])}
+    state = state or read_target(target, builds, ecr)
+    repositories = dict(state["repositories"])
     changed = False
-    repositories = {}
-    for name in names:
-        if name in found:
-            repositories[name] = repository_from_api(found[name])
+    for build in builds:
+        name = build["repository"]
+        if name in repositories:
             continue
         if not create_repository:
             raise plan.PlanError(
@@ -316,17 +340,7 @@ def publish_target(target, builds, ecr, engine, login, options, check_mode, crea
     for build in builds:
         repo = repositories[build["repository"]]
         uri = _uri(target, repo if repo.get("uri") else None, build["repository"])
-        if build["repository"] in found:
-            current = read_tags(
-                ecr,
-                build["repository"],
-                build["tags"],
-                target["account"],
-                repo.get("image_tag_mutability"),
-                repo.get("image_tag_mutability_exclusion_filters"),
-            )
-        else:
-            current = {}
+        current = state["current"].get(build["repository"], {})
         decided = plan.plan_tags(build["tags"], current, build["identity"])
         if decided["conflicts"]:
             raise plan.PlanError(
@@ -349,14 +363,7 @@ def publish_target(target, builds, ecr, engine, login, options, check_mode, crea
             # Read back until every tag names the built image (a mirrored registry may lag).
             repo = repositories[build["repository"]]
             for _attempt in range(options.get("verify_attempts", VERIFY_ATTEMPTS)):
-                current = read_tags(
-                    ecr,
-                    build["repository"],
-                    build["tags"],
-                    target["account"],
-                    repo.get("image_tag_mutability"),
-                    repo.get("image_tag_mutability_exclusion_filters"),
-                )
+                current = _read_image_tags(ecr, target, build, repo)
                 wrong = plan.verify_tags(build["tags"], current, build["identity"], pushed_digests if multi else None)
                 if not wrong:
                     break
@@ -367,12 +374,7 @@ def publish_target(target, builds, ecr, engine, login, options, check_mode, crea
                 )
             plans[index] = (build, uri, current, decided)
             changed = True
-    elif not check_mode:
-        for build, _uri_, current, _decided in plans:
-            wrong = plan.verify_tags(build["tags"], current, build["identity"])
-            if wrong:
-                raise plan.PlanError(plan.verify_message(build["repository"], where, wrong, build["identity"]), "verify")
-    else:
+    elif check_mode:
         changed |= any(decided["push"] for _b, _u, _c, decided in plans)
 
     entries = [
