@@ -208,23 +208,23 @@ def prepare_builds(run, requests, params, check_mode):
 
 
 def build_all(engine, builds, check_mode):
-    """Build every image (check mode: read what the local store has). Returns whether an image changed."""
-    changed = False
+    """Build every image (check mode: read what the local store has).
+
+    A build changes only the controller's image store; whether the run changed something is up to
+    the registries (a different image is pushed), so nothing is reported here.
+    """
     for build in builds:
         multi = bool(build["platforms"])
         reference = build["local_image"]
-        before = engine.platform_ids(reference) if multi else engine.image_id(reference)
         if check_mode:
+            # Nothing is built: plan with what an earlier build of this version left in the local store.
+            before = engine.platform_ids(reference) if multi else engine.image_id(reference)
             image_id, platform_ids = (None, before) if multi else (before, {})
         else:
             image_id, platform_ids = engine.build(build["request"], reference, build["source_date_epoch"])
         build["image_id"] = image_id
         build["platform_ids"] = platform_ids
         build["identity"] = plan.identity_of(build)
-        after = platform_ids if multi else image_id
-        build["changed"] = not check_mode and after != before
-        changed |= build["changed"]
-    return changed
 
 
 # ---------------------------------------------------------------------------------------------
