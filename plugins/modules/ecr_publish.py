@@ -64,6 +64,13 @@ options:
         description:
           - The platforms of this image (a manifest list). If not set, O(platforms).
         type: raw
+  base_dir:
+    description:
+      - The directory that relative paths (O(images[].context), O(compose_file), O(podman_auth_file),
+        O(docker_config)) start from.
+      - If not set, the directory the module runs in, which for a local connection is the playbook's
+        directory. The M(dockyard.ecr.publish) role gives the directory C(ansible-playbook) runs in.
+    type: path
   compose_file:
     description:
       - A compose file whose services with both C(build) and C(image) are published, each to the
@@ -428,6 +435,7 @@ def main():
                 platforms=dict(type="raw"),
             ),
         ),
+        base_dir=dict(type="path"),
         compose_file=dict(type="path"),
         tags=dict(type="raw"),
         extra_tags=dict(type="raw"),
@@ -460,9 +468,13 @@ def main():
     params = module.params
     check_mode = module.check_mode
 
+    base_dir = os.path.abspath(params["base_dir"] or os.getcwd())
+    for option in ("compose_file", "podman_auth_file", "docker_config"):
+        if params[option]:
+            params[option] = os.path.join(base_dir, params[option])
     try:
         compose_images = read_compose(params["compose_file"]) if params["compose_file"] else []
-        requests = plan.image_requests(params["images"], compose_images, os.getcwd())
+        requests = plan.image_requests(params["images"], compose_images, base_dir)
         options = {
             "version": params["version"] or None,
             "allow_dirty": params["allow_dirty"],
