@@ -369,9 +369,7 @@ from ansible_collections.dockyard.ecr.plugins.module_utils.ecr import ECRError
 
 def run(argv, env=None):
     try:
-        process = subprocess.run(
-            argv, capture_output=True, text=True, check=False, env=dict(os.environ, **(env or {}))
-        )
+        process = subprocess.run(argv, capture_output=True, text=True, check=False, env=dict(os.environ, **(env or {})))
     except OSError as e:
         return 127, "", str(e)
     return process.returncode, process.stdout, process.stderr
@@ -392,7 +390,9 @@ def read_compose(path):
             document = yaml.safe_load(handle)
     except (OSError, yaml.YAMLError) as e:
         raise plan.PlanError(f"compose_file: cannot read {path}: {e}", "compose_file") from e
-    return plan.parse_compose(document, os.path.dirname(os.path.abspath(path)), os.environ, where=f"compose_file {path}")
+    return plan.parse_compose(
+        document, os.path.dirname(os.path.abspath(path)), os.environ, where=f"compose_file {path}"
+    )
 
 
 def target_clients(module, target):
@@ -485,7 +485,9 @@ def main():
             "source_date_epoch": params["source_date_epoch"],
         }
         if options["version"] and not plan.TAG_RE.fullmatch(options["version"]):
-            raise plan.PlanError(f"version: {options['version']!r} is not a valid image tag (for example 1.4.0)", "version")
+            raise plan.PlanError(
+                f"version: {options['version']!r} is not a valid image tag (for example 1.4.0)", "version"
+            )
         targets = plan.normalize_targets(params["targets"])
         engine_name = plan.pick_engine(params["engine"], lambda n: engine_available(n, params["docker_host"]))
         builds = publish.prepare_builds(run, requests, options, check_mode)
@@ -493,9 +495,11 @@ def main():
         engine = publish.Engine(engine_name, run, params["docker_host"], params["docker_config"])
         auth_files = auth.resolve_auth_files(
             ["docker" if engine_name == "docker" else "podman"],
-            docker_config=os.path.join(params["docker_config"], "config.json")
-            if params["docker_config"] and engine_name == "docker"
-            else None,
+            docker_config=(
+                os.path.join(params["docker_config"], "config.json")
+                if params["docker_config"] and engine_name == "docker"
+                else None
+            ),
             podman_auth_file=params["podman_auth_file"] if engine_name != "docker" else None,
         )
     except (plan.PlanError, ECRError) as e:
@@ -566,7 +570,9 @@ def main():
         outcome = outcomes[index]
         by_host.setdefault(target["name"], [])
         if "error" in outcome:
-            failures[target["name"]] = (failures.get(target["name"], "") + "; " if target["name"] in failures else "") + outcome["error"]
+            failures[target["name"]] = (
+                failures.get(target["name"], "") + "; " if target["name"] in failures else ""
+            ) + outcome["error"]
             continue
         changed |= outcome["changed"]
         results.extend(outcome["entries"])

@@ -175,7 +175,11 @@ def prepare_builds(run, requests, params, check_mode):
                 )
             raise plan.PlanError(
                 f"{request['source']}: {request['context']} holds "
-                + (f"no {request['containerfile']}" if request["containerfile"] else "neither a Containerfile nor a Dockerfile")
+                + (
+                    f"no {request['containerfile']}"
+                    if request["containerfile"]
+                    else "neither a Containerfile nor a Dockerfile"
+                )
                 + "; set containerfile (publish_containerfile) to the file to build",
                 "images",
             )
@@ -332,7 +336,9 @@ def publish_target(target, builds, ecr, engine, login, options, check_mode, crea
                 "create_repository",
             )
         desired = repository_utils.validate_params({"name": name, "registry_id": target["account"]})
-        _changed, _before, after = repository_utils.converge(ecr, desired, check_mode=check_mode, current=None, read=False)
+        _changed, _before, after = repository_utils.converge(
+            ecr, desired, check_mode=check_mode, current=None, read=False
+        )
         changed = True
         repositories[name] = after or {}
 
@@ -345,7 +351,11 @@ def publish_target(target, builds, ecr, engine, login, options, check_mode, crea
         if decided["conflicts"]:
             raise plan.PlanError(
                 plan.conflict_message(
-                    build["repository"], where, decided["conflicts"], build["identity"], repo.get("image_tag_mutability")
+                    build["repository"],
+                    where,
+                    decided["conflicts"],
+                    build["identity"],
+                    repo.get("image_tag_mutability"),
                 ),
                 "tags",
             )

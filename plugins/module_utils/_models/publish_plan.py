@@ -130,7 +130,9 @@ def normalize_build_args(value, option):
             raise PlanError(f"{option}: {name!r} is not a build argument name (letters, digits and '_')", option)
         if text is None:
             continue  # compose: "NAME" alone passes the variable only when the environment has it
-        result[name] = text if isinstance(text, str) else ("true" if text is True else "false" if text is False else str(text))
+        result[name] = (
+            text if isinstance(text, str) else ("true" if text is True else "false" if text is False else str(text))
+        )
     return result
 
 
@@ -203,7 +205,9 @@ def parse_compose(document, compose_dir, environ, where="compose_file"):
     add tags. Services with only one of the two are not built here (compose pulls or builds them).
     """
     if not isinstance(document, dict) or not isinstance(document.get("services"), dict):
-        raise PlanError(f"{where}: the file has no services mapping; give a compose file (compose.yaml)", "compose_file")
+        raise PlanError(
+            f"{where}: the file has no services mapping; give a compose file (compose.yaml)", "compose_file"
+        )
     images = []
     for service, spec in document["services"].items():
         if not isinstance(spec, dict) or "build" not in spec or "image" not in spec:
@@ -268,7 +272,9 @@ def image_requests(images, compose_images, base_dir):
             raise PlanError(f"{where}: give a dict with repository and context", "images")
         repository = validate_repository(entry.get("repository"), f"{where}.repository")
         if not entry.get("context"):
-            raise PlanError(f"{where}.context: give the build context, the directory that holds the Containerfile", "images")
+            raise PlanError(
+                f"{where}.context: give the build context, the directory that holds the Containerfile", "images"
+            )
         requests.append(
             {
                 "repository": repository,
@@ -375,9 +381,11 @@ def build_argv(engine, request, reference, epoch, iidfile):
     containerfile = request["containerfile_path"]
     platforms = request.get("platforms") or []
     if engine == "docker":
-        return ["docker", "build", "--file", containerfile, "--tag", reference, "--iidfile", iidfile] + args + [
-            request["context"]
-        ]
+        return (
+            ["docker", "build", "--file", containerfile, "--tag", reference, "--iidfile", iidfile]
+            + args
+            + [request["context"]]
+        )
     argv = [engine, "build", "--format", "oci", "--file", containerfile, "--timestamp", str(int(epoch))]
     if platforms:
         # A build cache entry ignores the platform of a FROM scratch stage (podman 4.3): build each anew;

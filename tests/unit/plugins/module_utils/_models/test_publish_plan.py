@@ -94,7 +94,9 @@ def test_compose_services_with_build_and_image():
 
 
 def test_compose_interpolation_from_the_environment():
-    images = plan.parse_compose(COMPOSE, "/src", {"REGISTRY": "123456789012.dkr.ecr.eu-west-1.amazonaws.com", "TAG": "v2"})
+    images = plan.parse_compose(
+        COMPOSE, "/src", {"REGISTRY": "123456789012.dkr.ecr.eu-west-1.amazonaws.com", "TAG": "v2"}
+    )
     assert images[1]["repository"] == "dockyard/hello-api"
     assert images[1]["tags"] == ["v2", "stable"]
 
@@ -141,7 +143,9 @@ def test_image_requests_make_contexts_absolute_and_refuse_one_repository_twice()
     requests = plan.image_requests([{"repository": "team/app", "context": "app", "tags": "a,b"}], [], "/work")
     assert requests[0]["context"] == "/work/app" and requests[0]["tags"] == ["a", "b"]
     with pytest.raises(plan.PlanError, match="team/app is published by both images\\[0\\] and images\\[1\\]"):
-        plan.image_requests([{"repository": "team/app", "context": "a"}, {"repository": "team/app", "context": "b"}], [], "/")
+        plan.image_requests(
+            [{"repository": "team/app", "context": "a"}, {"repository": "team/app", "context": "b"}], [], "/"
+        )
     with pytest.raises(plan.PlanError, match="images: nothing to publish"):
         plan.image_requests([], [], "/")
     with pytest.raises(plan.PlanError, match="images\\[0\\].repository: 'Team/App' is not a valid ECR repository name"):
@@ -212,7 +216,16 @@ BUILD = dict(
 
 def test_build_command_is_reproducible_with_podman_and_buildah():
     argv = plan.build_argv("podman", BUILD, "localhost/team/app:v", 1700000000, "/t/iid")
-    assert argv[:8] == ["podman", "build", "--format", "oci", "--file", "/src/app/Containerfile", "--timestamp", "1700000000"]
+    assert argv[:8] == [
+        "podman",
+        "build",
+        "--format",
+        "oci",
+        "--file",
+        "/src/app/Containerfile",
+        "--timestamp",
+        "1700000000",
+    ]
     assert argv[argv.index("--tag") + 1] == "localhost/team/app:v"
     assert argv.index("A=1") < argv.index("B=2")
     assert argv[-1] == "/src/app"
