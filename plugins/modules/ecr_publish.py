@@ -16,7 +16,7 @@ description:
     them back to verify.
   - The plan (which tags need pushing where, which immutable tags would have to move, what to
     verify) is made in one process for all targets, which are read and pushed in parallel. A
-    publish where nothing changed builds the same image (builds are reproducible: the image
+    publish where nothing changed builds the same image (builds are reproducible, the image
     timestamps are the commit time), makes no C(GetAuthorizationToken) call, uploads nothing and
     reports no change.
   - A build context with uncommitted changes (C(git status) under the context directory) is refused
@@ -192,7 +192,7 @@ attributes:
   check_mode:
     support: full
     details:
-      - Check mode builds nothing: it plans with the image the local store holds under the version
+      - Check mode builds nothing; it plans with the image the local store holds under the version
         (from an earlier build of the same commit) and, without one, reports every tag as one that would be pushed.
   diff_mode:
     support: none
