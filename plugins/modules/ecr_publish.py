@@ -7,7 +7,7 @@
 DOCUMENTATION = r"""
 ---
 module: ecr_publish
-version_added: 0.2.0
+version_added: 0.1.0
 short_description: Build images once and push the tags each Amazon ECR registry lacks
 description:
   - Builds one or more images on the controller with podman, buildah or the docker CLI, tags them
