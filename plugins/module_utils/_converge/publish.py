@@ -38,6 +38,17 @@ class EngineError(plan.PlanError):
     """A container engine command failed; the message holds the command and what it printed."""
 
 
+def _read_id(path):
+    """The image ID an engine wrote (``sha256:...``), or None."""
+    if not os.path.exists(path):
+        return None
+    with open(path) as handle:
+        raw = handle.read().strip()
+    if not raw:
+        return None
+    return raw if raw.startswith("sha256:") else "sha256:" + raw
+
+
 def _check(result, argv, what):
     rc, out, err = result
     if rc != 0:
@@ -112,20 +123,24 @@ class Engine:
 
     def build(self, request, reference, epoch):
         """Build; returns the image ID (one platform) and ``{platform: ID}`` (several)."""
-        multi = bool(request.get("platforms"))
+        platforms = request.get("platforms") or []
         with tempfile.TemporaryDirectory(prefix="dockyard-publish-") as tmp:
             iidfile = os.path.join(tmp, "iid")
-            if multi:
-                # A manifest list accumulates instances: start it anew.
-                self._run([self.name, "manifest", "rm", reference])
-            argv = plan.build_argv(self.name, request, reference, epoch, iidfile)
-            _check(self._run(argv), argv, f"build {reference}")
-            if multi:
-                return None, self.platform_ids(reference)
-            image_id = open(iidfile).read().strip() if os.path.exists(iidfile) else self.image_id(reference)
-        if image_id and not image_id.startswith("sha256:"):
-            image_id = "sha256:" + image_id
-        return image_id, {}
+            if not platforms:
+                argv = plan.build_argv(self.name, request, reference, epoch, iidfile)
+                _check(self._run(argv), argv, f"build {reference}")
+                return _read_id(iidfile) or self.image_id(reference), {}
+            # One image per platform, then the list of them: each ID is known from its own build.
+            ids = {}
+            for platform in platforms:
+                argv = plan.build_argv(self.name, request, reference, epoch, iidfile, platform=platform)
+                _check(self._run(argv), argv, f"build {reference} for {platform}")
+                ids[platform] = _read_id(iidfile)
+                os.unlink(iidfile)
+        self._run([self.name, "manifest", "rm", reference])
+        for argv in plan.manifest_argv(self.name, reference, [ids[p] for p in platforms]):
+            _check(self._run(argv), argv, f"make the manifest list {reference}")
+        return None, ids
 
     def push(self, reference, destination, auth_file=None, multi=False):
         """Push one tag; returns the digest the engine wrote (None when it does not say)."""

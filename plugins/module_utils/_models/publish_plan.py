@@ -370,8 +370,12 @@ def local_name(repository):
 # ---------------------------------------------------------------------------------------------
 
 
-def build_argv(engine, request, reference, epoch, iidfile):
-    """The command that builds ``reference`` (``localhost/REPO:VERSION``) from the request."""
+def build_argv(engine, request, reference, epoch, iidfile, platform=None):
+    """The command that builds ``reference`` (``localhost/REPO:VERSION``) from the request.
+
+    With ``platform``, the image of one platform of a manifest list: not tagged (the list names it),
+    its ID written to ``iidfile``.
+    """
     labels = dict(request.get("labels") or {})
     args = []
     for name, value in sorted(request["build_args"].items()):
@@ -379,7 +383,6 @@ def build_argv(engine, request, reference, epoch, iidfile):
     for name, value in sorted(labels.items()):
         args += ["--label", f"{name}={value}"]
     containerfile = request["containerfile_path"]
-    platforms = request.get("platforms") or []
     if engine == "docker":
         return (
             ["docker", "build", "--file", containerfile, "--tag", reference, "--iidfile", iidfile]
@@ -387,13 +390,21 @@ def build_argv(engine, request, reference, epoch, iidfile):
             + [request["context"]]
         )
     argv = [engine, "build", "--format", "oci", "--file", containerfile, "--timestamp", str(int(epoch))]
-    if platforms:
-        # A build cache entry ignores the platform of a FROM scratch stage (podman 4.3): build each anew;
-        # --timestamp keeps the result the same.
-        argv += ["--no-cache", "--platform", ",".join(platforms), "--manifest", reference]
+    if platform:
+        # A build cache entry ignores the platform of a FROM scratch stage (podman 4.3): build each
+        # platform anew; --timestamp keeps the result the same.
+        argv += ["--no-cache", "--platform", platform, "--iidfile", iidfile]
     else:
         argv += ["--tag", reference, "--iidfile", iidfile]
     return argv + args + [request["context"]]
+
+
+def manifest_argv(engine, reference, image_ids):
+    """The commands that make the local manifest list ``reference`` of ``image_ids`` (platform order)."""
+    commands = [[engine, "manifest", "create", reference]]
+    for image_id in image_ids:
+        commands.append([engine, "manifest", "add", reference, "containers-storage:" + image_id.split(":", 1)[-1]])
+    return commands
 
 
 def push_argv(engine, reference, destination, auth_file=None, digest_file=None, multi=False):

@@ -232,11 +232,19 @@ def test_build_command_is_reproducible_with_podman_and_buildah():
     assert plan.build_argv("buildah", BUILD, "r", 0, "i")[0] == "buildah"
 
 
-def test_build_command_for_several_platforms_makes_a_manifest_list():
-    argv = plan.build_argv("podman", dict(BUILD, platforms=["linux/amd64", "linux/arm64"]), "localhost/a:v", 0, "i")
-    assert argv[argv.index("--platform") + 1] == "linux/amd64,linux/arm64"
-    assert argv[argv.index("--manifest") + 1] == "localhost/a:v"
-    assert "--no-cache" in argv and "--tag" not in argv
+def test_build_command_for_one_platform_of_a_manifest_list():
+    argv = plan.build_argv("podman", BUILD, "localhost/a:v", 0, "/t/iid", platform="linux/arm64")
+    assert argv[argv.index("--platform") + 1] == "linux/arm64"
+    assert argv[argv.index("--iidfile") + 1] == "/t/iid"
+    assert "--no-cache" in argv and "--tag" not in argv and "--manifest" not in argv
+
+
+def test_manifest_list_of_the_platform_images():
+    assert plan.manifest_argv("buildah", "localhost/a:v", ["sha256:1", "sha256:2"]) == [
+        ["buildah", "manifest", "create", "localhost/a:v"],
+        ["buildah", "manifest", "add", "localhost/a:v", "containers-storage:1"],
+        ["buildah", "manifest", "add", "localhost/a:v", "containers-storage:2"],
+    ]
 
 
 def test_docker_build_and_push():
