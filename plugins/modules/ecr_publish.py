@@ -490,7 +490,7 @@ def main():
             )
         targets = plan.normalize_targets(params["targets"])
         engine_name = plan.pick_engine(params["engine"], lambda n: engine_available(n, params["docker_host"]))
-        builds = publish.prepare_builds(run, requests, options, check_mode)
+        builds = publish.prepare_builds(run, requests, options)
         plan.check_platforms(engine_name, [b["request"] for b in builds])
         engine = publish.Engine(engine_name, run, params["docker_host"], params["docker_config"])
         auth_files = auth.resolve_auth_files(
@@ -568,15 +568,15 @@ def main():
     changed = False
     for index, target in enumerate(targets):
         outcome = outcomes[index]
-        by_host.setdefault(target["name"], [])
-        if "error" in outcome:
-            failures[target["name"]] = (
-                failures.get(target["name"], "") + "; " if target["name"] in failures else ""
-            ) + outcome["error"]
-            continue
-        changed |= outcome["changed"]
-        results.extend(outcome["entries"])
-        by_host[target["name"]].extend(outcome["entries"])
+        for name in target["names"]:
+            by_host.setdefault(name, [])
+            if "error" in outcome:
+                failures[name] = "; ".join(filter(None, [failures.get(name), outcome["error"]]))
+                continue
+            by_host[name].extend(dict(entry, name=name) for entry in outcome["entries"])
+        if "error" not in outcome:
+            changed |= outcome["changed"]
+            results.extend(outcome["entries"])
 
     images = []
     for build in builds:

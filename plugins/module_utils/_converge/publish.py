@@ -15,6 +15,7 @@ import os
 import tempfile
 import time
 
+from ansible_collections.dockyard.ecr.plugins.module_utils import repository as repository_utils
 from ansible_collections.dockyard.ecr.plugins.module_utils._models import publish_plan as plan
 from ansible_collections.dockyard.ecr.plugins.module_utils.image import (
     INDEX_MANIFESTS,
@@ -173,7 +174,7 @@ def read_source(run, context):
     return commit, int(epoch), plan.parse_git_status(out)
 
 
-def prepare_builds(run, requests, params, check_mode):
+def prepare_builds(run, requests, params):
     """Name every image (version, tags, labels, Containerfile) before anything is built."""
     builds = []
     sources = {}
@@ -334,8 +335,6 @@ def publish_target(target, builds, ecr, engine, login, options, check_mode, crea
     what ``read_target`` read (read now when not given). Returns ``{"entries": [...], "changed": bool}``;
     raises PlanError (or ECRError) for this target.
     """
-    from ansible_collections.dockyard.ecr.plugins.module_utils import repository as repository_utils
-
     where = plan.describe_target(target)
     state = state or read_target(target, builds, ecr)
     repositories = dict(state["repositories"])

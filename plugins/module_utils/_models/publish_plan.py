@@ -448,8 +448,12 @@ def check_platforms(engine, requests):
 
 
 def normalize_targets(targets):
-    """Targets (``{name, account, region, host, role_arn}``) checked; duplicates of one registry merged."""
-    result = []
+    """Targets (``{name, account, region, host, role_arn}``) checked; duplicates of one registry merged.
+
+    A registry named by several targets (two hosts of one account and region) is published to once;
+    ``names`` lists every target name it stands for.
+    """
+    result, seen = [], {}
     for index, target in enumerate(targets or []):
         where = f"targets[{index}]"
         account = str(target.get("account") or "")
@@ -460,16 +464,22 @@ def normalize_targets(targets):
             raise PlanError(f"{where}.region: {region!r} is not an AWS region name (for example eu-west-1)", "targets")
         host = str(target.get("host") or "").strip()
         host = re.sub(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", "", host).rstrip("/")
-        result.append(
-            {
-                "name": str(target.get("name") or f"{account} {region}"),
-                "account": account,
-                "region": region,
-                "host": host or registry_host(account, region),
-                "custom_host": bool(host),
-                "role_arn": str(target.get("role_arn") or ""),
-            }
-        )
+        name = str(target.get("name") or f"{account} {region}")
+        key = (account, region, host or registry_host(account, region))
+        if key in seen:
+            if name not in seen[key]["names"]:
+                seen[key]["names"].append(name)
+            continue
+        seen[key] = {
+            "name": name,
+            "names": [name],
+            "account": account,
+            "region": region,
+            "host": key[2],
+            "custom_host": bool(host),
+            "role_arn": str(target.get("role_arn") or ""),
+        }
+        result.append(seen[key])
     if not result:
         raise PlanError(
             "targets: no target registry; give targets (account and region), or run the role on the hosts of the "

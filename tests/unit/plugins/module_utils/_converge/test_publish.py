@@ -243,10 +243,10 @@ def test_read_source_and_prepare_builds(tmp_path):
         "platforms": [],
         "source_date_epoch": None,
     }
-    build = publish.prepare_builds(fake_run, requests, params, False)[0]
+    build = publish.prepare_builds(fake_run, requests, params)[0]
     assert build["version"] == "0123456789ab-dirty" and build["dirty"]
     assert build["tags"] == ["0123456789ab-dirty", "latest", "v1"]
     assert build["source_date_epoch"] == 1700000000
     assert build["request"]["labels"] == {"org.opencontainers.image.revision": "0123456789abcdef0123456789abcdef01234567-dirty", "x": "1"}  # fmt: skip
     with pytest.raises(plan.PlanError, match="allow_dirty: the build context"):
-        publish.prepare_builds(fake_run, requests, dict(params, allow_dirty=False), False)
+        publish.prepare_builds(fake_run, requests, dict(params, allow_dirty=False))

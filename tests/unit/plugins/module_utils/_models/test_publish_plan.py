@@ -302,6 +302,17 @@ def test_bad_targets(target, message):
         plan.normalize_targets([target])
 
 
+def test_one_registry_named_twice_is_published_once():
+    targets = plan.normalize_targets(
+        [
+            {"account": "123456789012", "region": "eu-west-1", "name": "a"},
+            {"account": "123456789012", "region": "eu-west-1", "name": "b"},
+            {"account": "123456789012", "region": "us-east-1", "name": "b"},
+        ]
+    )
+    assert [t["names"] for t in targets] == [["a", "b"], ["b"]]
+
+
 def test_no_target():
     with pytest.raises(plan.PlanError, match="targets: no target registry"):
         plan.normalize_targets([])
