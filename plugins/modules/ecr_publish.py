@@ -194,6 +194,8 @@ attributes:
     details:
       - Check mode builds nothing; it plans with the image the local store holds under the version
         (from an earlier build of the same commit) and, without one, reports every tag as one that would be pushed.
+        A manifest list is not kept in the local store after it was published, so in check mode its tags
+        count as to be pushed.
   diff_mode:
     support: none
   idempotent:
@@ -563,6 +565,11 @@ def main():
                 outcomes[index] = future.result()
             except (plan.PlanError, ECRError) as e:
                 outcomes[index] = {"error": error_text(index, e)}
+
+    if not check_mode:
+        for build in builds:
+            if build["platforms"]:
+                engine.forget_list(build["local_image"], build["platform_ids"])
 
     results, by_host, failures = [], {}, {}
     changed = False

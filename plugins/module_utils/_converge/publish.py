@@ -143,6 +143,32 @@ class Engine:
             _check(self._run(argv), argv, f"make the manifest list {reference}")
         return None, ids
 
+    def forget_list(self, reference, platform_ids):
+        """Remove a local manifest list and its untagged platform images once they are published.
+
+        podman 4.3 (Debian 12) keeps a platform image's old manifest digest when an identical image is
+        built again, and a list that names it breaks every ``podman images`` on the machine. Each
+        publish builds its lists anew (``--no-cache``, reproducibly), so none is kept.
+        """
+        self._run([self.name, "manifest", "rm", reference])
+        for image_id in sorted(set((platform_ids or {}).values())):
+            if not image_id:
+                continue
+            if not self._tagged(image_id):
+                self._run([self.name, "rmi", image_id])
+
+    def _tagged(self, image_id):
+        """Whether a local image has a name (someone else's image that happens to be identical)."""
+        if self.name == "buildah":
+            rc, out, _err = self._run(["buildah", "images", "--json", "--no-trunc", image_id])
+            try:
+                found = json.loads(out) if rc == 0 else []
+            except ValueError:
+                return True
+            return bool(found and found[0].get("names"))
+        rc, out, _err = self._run(["podman", "image", "inspect", "--format", "{{len .RepoTags}}", image_id])
+        return rc != 0 or out.strip() != "0"
+
     def push(self, reference, destination, auth_file=None, multi=False):
         """Push one tag; returns the digest the engine wrote (None when it does not say)."""
         with tempfile.TemporaryDirectory(prefix="dockyard-publish-") as tmp:
