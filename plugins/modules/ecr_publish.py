@@ -354,13 +354,19 @@ import os
 import shutil
 import subprocess
 
-import yaml
-
 try:
     import botocore  # noqa: F401
 except ImportError:
     pass  # Handled by AnsibleAWSModule
 
+try:
+    import yaml
+
+    HAS_YAML = True
+except ImportError:
+    HAS_YAML = False
+
+from ansible.module_utils.basic import missing_required_lib
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.dockyard.ecr.plugins.module_utils import auth
@@ -387,6 +393,8 @@ def engine_available(name, docker_host):
 
 
 def read_compose(path):
+    if not HAS_YAML:
+        raise plan.PlanError(f"compose_file: reading {path} needs {missing_required_lib('PyYAML')}", "compose_file")
     try:
         with open(path) as handle:
             document = yaml.safe_load(handle)

@@ -187,12 +187,12 @@ def interpolate(text, environ, where):
 def split_image_reference(reference, where):
     """``[HOST/]PATH[:TAG][@DIGEST]`` → (repository path, tag or None); the host dropped (docker's rule)."""
     reference = reference.split("@", 1)[0]
-    first, _, rest = reference.partition("/")
+    first, _slash, rest = reference.partition("/")
     if rest and ("." in first or ":" in first or first == "localhost"):
         reference = rest
-    path, _, tag = reference.rpartition(":") if ":" in reference.rsplit("/", 1)[-1] else (reference, "", "")
-    if not path:
-        path, tag = reference, ""
+    path, tag = reference, ""
+    if ":" in reference.rsplit("/", 1)[-1]:
+        path, _colon, tag = reference.rpartition(":")
     validate_repository(path, f"compose_file: {where}.image")
     return path, (tag or None)
 

@@ -108,7 +108,10 @@ mkdir -p "$DOCS/path/to"
 cp -a "$ROOT/inventories" "$ROOT/playbooks" "$ROOT/examples" "$DOCS/"
 cp -a "$ROOT/examples/hello/." "$DOCS/path/to/"
 cp "$WORK/docs-inventory.yml" "$DOCS/inventory.yml"
-ln -s "$(dirname "$(dirname "$(command -v ansible-playbook)")")" "$DOCS/.venv"
+# .venv/bin holds the commands the guide names, the ones this test runs with.
+mkdir -p "$DOCS/.venv/bin"
+ln -s "$(command -v ansible-playbook)" "$DOCS/.venv/bin/ansible-playbook"
+ln -s "$(command -v python)" "$DOCS/.venv/bin/python"
 (
     cd "$DOCS"
     git init -q .
