@@ -36,7 +36,6 @@ import platform
 import re
 import resource
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -52,6 +51,10 @@ PYTHON = Path(sys.executable)
 VENV_BIN = PYTHON.parent
 REGION = "us-east-1"
 CONSUMER = "111122223333"  # the account every repository grants pull to
+sys.path.insert(0, str(ROOT / "tests"))
+# pylint: disable-next=wrong-import-position
+from support import Emulator, MotoServer, Process, wait_http  # noqa: E402
+
 LIFECYCLE_PRESETS = {"expire_untagged_after_days": 7, "keep_last": 30}
 ECR_READ = re.compile(r"^(Describe|Get|List|BatchGet|BatchCheck)")
 ACCESS_LOG = re.compile(r'"(?P<method>[A-Z]+) (?P<uri>\S+) HTTP/[0-9.]+" (?P<status>\d{3}) ')
@@ -115,27 +118,15 @@ def children_cpu():
 # ---------------------------------------------------------------------------------------------
 
 
-def wait_for(url, seconds=30):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status < 500:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"{url} did not answer within {seconds} s")
-
-
 class Stack:
-    """moto (alone, or as part of tools/localaws with registries and the bridge) and the counting proxy."""
+    """moto (alone, or as part of tools/localaws with registries and the bridge) and the counting proxy, started
+    through tests/support like every test suite's emulator."""
 
     def __init__(self, ports, publish_accounts):
         self.ports = ports
         self.publish_accounts = publish_accounts
-        self.processes = []
-        self.localaws_env = None
         self.home = WORK / "localaws"
+        self.emulator = self.moto = self.proxy = None
         self.moto_pid = self.proxy_pid = None
 
     @property
@@ -146,67 +137,37 @@ class Stack:
     def proxy_url(self):
         return f"http://127.0.0.1:{self.ports['proxy']}"
 
-    def _spawn(self, name, argv, env=None):
-        WORK.mkdir(parents=True, exist_ok=True)
-        out = open(WORK / f"{name}.log", "ab")  # pylint: disable=consider-using-with
-        process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-        self.processes.append(process)
-        return process
-
     def start(self):
+        WORK.mkdir(parents=True, exist_ok=True)
         if self.publish_accounts:
-            env = dict(
-                os.environ,
-                LOCALAWS_HOME=str(self.home),
-                LOCALAWS_MOTO_PORT=str(self.ports["moto"]),
-                LOCALAWS_BRIDGE_PORT=str(self.ports["bridge"]),
-                LOCALAWS_REGISTRY_PORT=str(self.ports["registry"]),
-                LOCALAWS_ACCOUNTS=" ".join(self.publish_accounts),
-                LOCALAWS_REGION=REGION,
+            self.emulator = Emulator(
+                self.home,
+                self.publish_accounts,
+                REGION,
+                port=self.ports["moto"],
+                bridge_port=self.ports["bridge"],
+                registry_port=self.ports["registry"],
             )
-            localaws = [str(PYTHON), str(ROOT / "tools" / "localaws" / "localaws")]
-            # A fresh moto and empty registries: the first runs must start from nothing.
-            subprocess.run(localaws + ["down", "--purge"], env=env, check=False, capture_output=True)
-            up = subprocess.run(localaws + ["up"], env=env, check=False, capture_output=True, text=True)
-            if up.returncode != 0:
-                raise RuntimeError(f"tools/localaws up failed: {up.stdout}{up.stderr}")
-            self.localaws_env = env
+            self.emulator.down()  # a fresh moto and empty registries: the first runs must start from nothing
+            self.moto_pid = self.emulator.up().pids()["moto"]
         else:
-            moto = self._spawn(
-                "moto", [str(VENV_BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(self.ports["moto"])]
-            )
-            self.moto_pid = moto.pid
-        wait_for(f"{self.moto_url}/moto-api/")
-        if self.localaws_env:
-            self.moto_pid = json.loads((self.home / "run" / "moto.pid").read_text())["pid"]
-        self.proxy_pid = self._spawn(
-            "countproxy",
-            [
-                str(PYTHON),
-                str(BENCH / "countproxy.py"),
-                "--listen",
-                f"127.0.0.1:{self.ports['proxy']}",
-                "--upstream",
-                self.moto_url,
-            ],
-        ).pid
-        wait_for(f"{self.proxy_url}/__bench__/health")
+            self.moto = MotoServer(WORK, port=self.ports["moto"])
+            self.moto_pid = self.moto.pid
+        argv = [str(PYTHON), str(BENCH / "countproxy.py"), "--listen", f"127.0.0.1:{self.ports['proxy']}"]
+        self.proxy = Process(argv + ["--upstream", self.moto_url], WORK / "countproxy.log")
+        self.proxy_pid = self.proxy.pid
+        wait_http(f"{self.proxy_url}/__bench__/health")
 
     def emulator_cpu(self):
         """CPU seconds moto and the counting proxy have used so far."""
         return process_cpu(self.moto_pid), process_cpu(self.proxy_pid)
 
     def stop(self):
-        for process in reversed(self.processes):
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-                try:
-                    process.wait(10)
-                except subprocess.TimeoutExpired:
-                    os.killpg(process.pid, signal.SIGKILL)
-        if self.localaws_env:
-            localaws = [str(PYTHON), str(ROOT / "tools" / "localaws" / "localaws")]
-            subprocess.run(localaws + ["down", "--purge"], env=self.localaws_env, check=False, capture_output=True)
+        for part in (self.proxy, self.moto):
+            if part is not None:
+                part.stop()
+        if self.emulator is not None:
+            self.emulator.down()
 
     def registry_host(self, account):
         return f"127.0.0.1:{self.ports['registry'] + self.publish_accounts.index(account)}"

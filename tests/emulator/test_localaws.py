@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import random
 import shutil
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -22,38 +19,18 @@ import pytest
 
 boto3 = pytest.importorskip("boto3")
 
-ROOT = Path(__file__).resolve().parents[2]
-LOCALAWS = ROOT / "tools" / "localaws" / "localaws"
+from support import Emulator, have_registry  # noqa: E402  pylint: disable=wrong-import-position
+
 FIRST_ACCOUNT = "123456789012"  # moto's default account
 SECOND_ACCOUNT = "210987654321"
 POLL_SECONDS = 10.0
 
 
-def have_registry() -> bool:
-    return bool(shutil.which("docker-registry")) or os.path.exists("/usr/bin/docker-registry")
-
-
-def port_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def free_port_block(count: int) -> int:
-    """The first of COUNT consecutive free loopback ports, away from localaws' defaults (45100+)."""
-    for base in random.sample(range(46000, 49000), 200):
-        if all(port_free(port) for port in range(base, base + count)):
-            return base
-    pytest.fail(f"no {count} consecutive free ports between 46000 and 49000")
-
-
-def localaws(env: dict, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, str(LOCALAWS), *args], env=env, capture_output=True, text=True, timeout=120, check=False
-    )
+def localaws_up(stack: Emulator) -> subprocess.CompletedProcess:
+    """`localaws up` through the command line (this suite tests it); the other suites use the Python API."""
+    result = stack.cli("up")
+    assert result.returncode == 0, f"localaws up failed:\n{result.stdout}\n{result.stderr}"
+    return result
 
 
 def pids(home: Path) -> dict:
@@ -65,51 +42,6 @@ def alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/cmdline").read_bytes() != b""  # empty for a zombie
     except OSError:
         return False
-
-
-class Stack:
-    """A running emulator: the LOCALAWS_* environment that selects it and what `env --format json` says."""
-
-    def __init__(self, home: Path, accounts: list, ports: int):
-        clean = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "LOCALAWS_", "MOTO_"))}
-        self.home = home
-        self.env = {
-            **clean,
-            "LOCALAWS_HOME": str(home),
-            "LOCALAWS_MOTO_PORT": str(ports),
-            "LOCALAWS_BRIDGE_PORT": str(ports + 1),
-            "LOCALAWS_REGISTRY_PORT": str(ports + 2),
-            "LOCALAWS_ACCOUNTS": ",".join(accounts),
-            "LOCALAWS_REGION": "eu-west-1",
-        }
-        self.client_env: dict = {}
-
-    def run(self, *args: str) -> subprocess.CompletedProcess:
-        return localaws(self.env, *args)
-
-    def up(self) -> subprocess.CompletedProcess:
-        result = self.run("up")
-        assert result.returncode == 0, f"localaws up failed:\n{result.stdout}\n{result.stderr}"
-        self.client_env = json.loads(self.run("env", "--format", "json").stdout)
-        return result
-
-    def client(self, service: str, credentials: dict | None = None):
-        keys = credentials or {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
-        return boto3.client(
-            service, endpoint_url=self.client_env["AWS_ENDPOINT_URL"], region_name=self.client_env["AWS_REGION"], **keys
-        )
-
-    def assume(self, account: str) -> dict:
-        role = f"arn:aws:iam::{account}:role/localaws-test"
-        credentials = self.client("sts").assume_role(RoleArn=role, RoleSessionName="test")["Credentials"]
-        return {
-            "aws_access_key_id": credentials["AccessKeyId"],
-            "aws_secret_access_key": credentials["SecretAccessKey"],
-            "aws_session_token": credentials["SessionToken"],
-        }
-
-    def host(self, account: str) -> str:
-        return self.client_env[f"LOCALAWS_REGISTRY_HOST_{account}"]
 
 
 class Podman:
@@ -172,12 +104,12 @@ def wait_for_image(ecr, repository: str, digest: str, tag: str) -> dict:
 def stack(tmp_path_factory):
     if not have_registry():
         pytest.skip("docker-registry is not installed (Debian package docker-registry)")
-    running = Stack(tmp_path_factory.mktemp("localaws"), [FIRST_ACCOUNT, SECOND_ACCOUNT], free_port_block(4))
+    running = Emulator(tmp_path_factory.mktemp("localaws"), [FIRST_ACCOUNT, SECOND_ACCOUNT], "eu-west-1")
     started = time.monotonic()
-    running.up()
+    localaws_up(running)
     print(f"localaws up took {time.monotonic() - started:.1f}s")
     yield running
-    result = running.run("down", "--purge")
+    result = running.cli("down", "--purge")
     assert result.returncode == 0, result.stderr
 
 
@@ -194,16 +126,16 @@ def podman(tmp_path_factory):
 def test_up_again_starts_nothing(stack):
     before = pids(stack.home)
     assert set(before) == {"moto", "bridge", f"registry-{FIRST_ACCOUNT}", f"registry-{SECOND_ACCOUNT}"}
-    result = stack.up()
+    result = localaws_up(stack)
     assert pids(stack.home) == before
     assert "(started)" not in result.stdout
-    assert stack.run("status").returncode == 0
+    assert stack.cli("status").returncode == 0
 
 
 def test_env_matches_the_configuration(stack):
     env = stack.client_env
-    registry_port = int(stack.env["LOCALAWS_REGISTRY_PORT"])
-    assert env["AWS_ENDPOINT_URL"] == f"http://127.0.0.1:{stack.env['LOCALAWS_MOTO_PORT']}"
+    registry_port = int(stack.localaws_env["LOCALAWS_REGISTRY_PORT"])
+    assert env["AWS_ENDPOINT_URL"] == f"http://127.0.0.1:{stack.localaws_env['LOCALAWS_MOTO_PORT']}"
     assert env["AWS_REGION"] == env["AWS_DEFAULT_REGION"] == "eu-west-1"
     assert env["LOCALAWS_ACCOUNT_ID"] == FIRST_ACCOUNT
     assert (
@@ -215,10 +147,10 @@ def test_env_matches_the_configuration(stack):
         {"account": FIRST_ACCOUNT, "region": "eu-west-1", "host": f"127.0.0.1:{registry_port}"},
         {"account": SECOND_ACCOUNT, "region": "eu-west-1", "host": f"127.0.0.1:{registry_port + 1}"},
     ]
-    shell = stack.run("env").stdout.splitlines()
+    shell = stack.cli("env").stdout.splitlines()
     assert all(line.startswith("export ") for line in shell)
     assert f"export AWS_ENDPOINT_URL={env['AWS_ENDPOINT_URL']}" in shell
-    assert "auth-token" not in stack.run("env").stdout
+    assert "auth-token" not in stack.cli("env").stdout
 
 
 def test_podman_push_appears_in_ecr_with_the_same_digest(stack, podman, tmp_path):
@@ -255,8 +187,7 @@ def test_wrong_password_is_refused(stack, podman, tmp_path):
 
 
 def test_second_account_has_its_own_registry_and_ecr(stack, podman, tmp_path):
-    credentials = stack.assume(SECOND_ACCOUNT)
-    ecr_second, ecr_first = stack.client("ecr", credentials), stack.client("ecr")
+    ecr_second, ecr_first = stack.client("ecr", SECOND_ACCOUNT), stack.client("ecr")
     ecr_second.create_repository(repositoryName="localaws-test/second")
     user, password = token_credentials(ecr_second)
     assert password == f"{SECOND_ACCOUNT}-auth-token"
@@ -288,32 +219,59 @@ def test_push_to_a_repository_ecr_lacks_is_logged_not_fatal(stack, podman, tmp_p
         time.sleep(0.2)
     line = [line for line in log.read_text().splitlines() if "localaws-test/never-created" in line]
     assert line and "no such repository" in line[-1], log.read_text()
-    assert stack.run("status").returncode == 0
+    assert stack.cli("status").returncode == 0
 
 
 def test_up_status_down_lifecycle(tmp_path):
     if not have_registry():
         pytest.skip("docker-registry is not installed (Debian package docker-registry)")
-    lone = Stack(tmp_path / "home", [FIRST_ACCOUNT], free_port_block(3))
+    lone = Emulator(tmp_path / "home", [FIRST_ACCOUNT], "eu-west-1")
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as squatter:
-        squatter.bind(("127.0.0.1", int(lone.env["LOCALAWS_BRIDGE_PORT"])))
+        squatter.bind(("127.0.0.1", int(lone.localaws_env["LOCALAWS_BRIDGE_PORT"])))
         squatter.listen()
-        refused = lone.run("up")
+        refused = lone.cli("up")
     assert refused.returncode == 1
-    assert f"port {lone.env['LOCALAWS_BRIDGE_PORT']} (bridge) in use" in refused.stderr
+    assert f"port {lone.localaws_env['LOCALAWS_BRIDGE_PORT']} (bridge) in use" in refused.stderr
     assert pids(lone.home) == {}
 
-    lone.up()
-    assert lone.run("status").returncode == 0
+    localaws_up(lone)
+    assert lone.cli("status").returncode == 0
     running = pids(lone.home)
     assert all(alive(pid) for pid in running.values())
     try:
-        down = lone.run("down")
+        down = lone.cli("down")
         assert down.returncode == 0, down.stderr
         assert not any(alive(pid) for pid in running.values())
         assert pids(lone.home) == {}
-        assert lone.run("status").returncode == 3
-        assert lone.run("down").returncode == 0
+        assert lone.cli("status").returncode == 3
+        assert lone.cli("down").returncode == 0
         assert (lone.home / "ca" / "ca.crt").exists()
     finally:
-        lone.run("down", "--purge")
+        lone.cli("down", "--purge")
+
+
+def test_python_api_sees_what_the_command_line_started(stack):
+    states = {state.name: state for state in stack.stack.status()}
+    assert {name: state.state for name, state in states.items()} == {
+        "moto": "up",
+        "bridge": "up",
+        f"registry-{FIRST_ACCOUNT}": "up",
+        f"registry-{SECOND_ACCOUNT}": "up",
+    }
+    assert {name: state.pid for name, state in states.items()} == pids(stack.home) == stack.pids()
+    assert stack.healthy()
+    assert json.loads(stack.cli("env", "--format", "json").stdout) == stack.stack.env_json() == stack.client_env
+    again = stack.stack.up()
+    assert {state.state for state in again} == {"already running"}
+    assert stack.pids() == pids(stack.home)
+
+
+def test_the_stack_serves_the_ecr_extensions(stack):
+    ecr = stack.client("ecr", SECOND_ACCOUNT)
+    assert ecr.get_account_setting(name="REGISTRY_POLICY_SCOPE")["value"] == "V2"
+    ecr.put_registry_scanning_configuration(scanType="BASIC")
+    assert (
+        ecr.create_repository(repositoryName="localaws-test/after-scanning")["repository"]["registryId"]
+        == SECOND_ACCOUNT
+    )
+    assert ecr.describe_pull_through_cache_rules()["pullThroughCacheRules"] == []

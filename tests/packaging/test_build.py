@@ -7,24 +7,16 @@ server: no file of the checkout is on any path the run uses.
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import tarfile
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from support import MotoServer
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -49,25 +41,10 @@ def installed(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def moto_endpoint():
-    port = free_port()
-    proc = subprocess.Popen(
-        [BIN / "moto_server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    endpoint = f"http://127.0.0.1:{port}"
-    try:
-        for _attempt in range(100):
-            try:
-                urllib.request.urlopen(endpoint + "/moto-api/", timeout=1)  # noqa: S310 (loopback)
-                break
-            except OSError:
-                time.sleep(0.1)
-        yield endpoint
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+def moto_endpoint(tmp_path_factory):
+    server = MotoServer(tmp_path_factory.mktemp("moto"))
+    yield server.url
+    server.stop()
 
 
 def test_tarball_holds_the_collection_and_nothing_of_the_work_tree(installed):

@@ -6,9 +6,9 @@
 """What the reliability tests share: emulators and fault proxies on free ports, ansible-playbook runs
 whose every output is kept for the secrets scan, and a resource-by-resource dump of an emulator's state.
 
-Each test starts its own moto server(s) (``python -m moto.server``) and proxies (``faultproxy.py``) on
-free loopback ports, or a whole ``tools/localaws`` stack in a temporary LOCALAWS_HOME on free ports in
-46200-46999, and stops them when it ends.
+Each test starts its own moto server(s) (localaws's moto with its ECR extensions) and proxies (``faultproxy.py``) on
+free loopback ports, or a whole ``tools/localaws`` stack in a temporary LOCALAWS_HOME on free ports, all
+started through tests/support, and stops them when it ends.
 """
 
 from __future__ import annotations
@@ -18,20 +18,19 @@ import contextlib
 import hashlib
 import json
 import os
-import random
-import shutil
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 boto3 = pytest.importorskip("boto3")
 
-from faultproxy import ProxyControl  # noqa: E402  pylint: disable=wrong-import-position
+# pylint: disable=wrong-import-position
+from faultproxy import ProxyControl  # noqa: E402
+from support import MotoServer, Process, clean_env, free_port_block, wait_http  # noqa: E402
+from support.fixtures import emulator_factory  # noqa: E402,F401  pylint: disable=unused-import
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -41,13 +40,11 @@ COLLECTIONS = Path(os.environ.get("DOCKYARD_COLLECTIONS_PATH", ROOT / ".build" /
 if (COLLECTIONS / "ansible_collections").is_dir() and str(COLLECTIONS) not in sys.path:
     sys.path.append(str(COLLECTIONS))
 BIN = Path(sys.executable).parent
-LOCALAWS = ROOT / "tools" / "localaws" / "localaws"
 REGION = "us-east-1"
 DEFAULT_ACCOUNT = "123456789012"  # moto's account for the dummy access key
 ACCESS_KEY = "testing"
 # moto accepts any secret key for its dummy access key; a distinctive one makes the secrets scan meaningful.
 SECRET_KEY = "dockyardRELIABILITYsecret/K3y+0a1b2c3d4e5f6g7h8"
-PORT_RANGE = (46200, 46999)
 
 # Every file an ansible run or a test wrote that must hold no secret (the secrets scan reads them).
 ARTIFACTS: list[Path] = []
@@ -71,75 +68,7 @@ def remember_account_secrets(*accounts: str) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------------------------
-# Ports and processes
-
-
-def port_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def free_port_block(count: int) -> int:
-    """The first of COUNT consecutive free loopback ports in this suite's range."""
-    for base in random.sample(range(PORT_RANGE[0], PORT_RANGE[1] - count), 200):
-        if all(port_free(port) for port in range(base, base + count)):
-            return base
-    pytest.fail(f"no {count} consecutive free ports in {PORT_RANGE}")
-
-
-def wait_http(url: str, timeout: float = 30.0) -> None:
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with opener.open(url, timeout=2):
-                return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
-
-
-def child_env() -> dict:
-    """The environment of the processes we start: none of the caller's AWS or Ansible settings leak in."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "ANSIBLE_", "MOTO_", "LOCALAWS_"))}
-    env["no_proxy"] = env["NO_PROXY"] = "127.0.0.1,localhost"
-    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
-    return env
-
-
-class Process:
-    """A child process with its output in a log file; stopped (and waited for) by ``stop``."""
-
-    def __init__(self, argv: list[str], log: Path, env: dict | None = None):
-        self.log = log
-        self.handle = open(log, "wb")  # pylint: disable=consider-using-with
-        self.popen = subprocess.Popen(  # pylint: disable=consider-using-with
-            argv, stdout=self.handle, stderr=subprocess.STDOUT, env=env or child_env(), start_new_session=True
-        )
-
-    def stop(self) -> None:
-        if self.popen.poll() is None:
-            self.popen.terminate()
-            try:
-                self.popen.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait()
-        self.handle.close()
-
-
-class Moto:
-    def __init__(self, workdir: Path):
-        self.port = free_port_block(1)
-        self.url = f"http://127.0.0.1:{self.port}"
-        argv = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)]
-        self.process = Process(argv, workdir / f"moto-{self.port}.log")
-        wait_http(f"{self.url}/moto-api/")
+# Emulators (tests/support starts them) and fault proxies
 
 
 class Proxy:
@@ -150,7 +79,8 @@ class Proxy:
         self.url = f"http://127.0.0.1:{self.port}"
         argv = [sys.executable, str(HERE / "faultproxy.py"), "--port", str(self.port), "--upstream", upstream]
         self.process = Process(argv, workdir / f"faultproxy-{self.port}.log")
-        wait_http(f"{self.url}/__faultproxy__/state")
+        self.stop = self.process.stop
+        wait_http(f"{self.url}/__faultproxy__/state", alive=lambda: self.process.popen.poll() is None)
         self.control = ProxyControl(self.url)
         if settings:
             self.control.configure(**settings)
@@ -169,8 +99,8 @@ class Emulators:
         self.workdir = workdir
         self.started: list = []
 
-    def moto(self) -> Moto:
-        server = Moto(self.workdir)
+    def moto(self) -> MotoServer:
+        server = MotoServer(self.workdir)
         self.started.append(server)
         return server
 
@@ -184,7 +114,7 @@ class Emulators:
             if isinstance(item, Proxy):
                 with contextlib.suppress(OSError):
                     item.harvest()
-            item.process.stop()
+            item.stop()
         self.started = []
 
 
@@ -195,67 +125,18 @@ def emulators(tmp_path):
     running.close()
 
 
-class LocalAWS:
-    """A tools/localaws stack (moto, bridge, one TLS registry per account) in a temporary LOCALAWS_HOME."""
-
-    def __init__(self, home: Path, accounts: list[str]):
-        base = free_port_block(3 + len(accounts))
-        self.home = home
-        self.accounts = accounts
-        self.env = {
-            **child_env(),
-            "LOCALAWS_HOME": str(home),
-            "LOCALAWS_MOTO_PORT": str(base),
-            "LOCALAWS_BRIDGE_PORT": str(base + 1),
-            "LOCALAWS_REGISTRY_PORT": str(base + 3),
-            "LOCALAWS_ACCOUNTS": ",".join(accounts),
-            "LOCALAWS_REGION": REGION,
-        }
-        self.client_env: dict = {}
-
-    def run(self, *args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, str(LOCALAWS), *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-
-    def up(self) -> "LocalAWS":
-        result = self.run("up")
-        if result.returncode != 0:
-            pytest.fail(f"localaws up failed:\n{result.stdout}\n{result.stderr}")
-        self.client_env = json.loads(self.run("env", "--format", "json").stdout)
-        return self
-
-    def down(self) -> None:
-        self.run("down", "--purge")
-
-    @property
-    def moto_url(self) -> str:
-        return self.client_env["AWS_ENDPOINT_URL"]
-
-    def host(self, account: str) -> str:
-        return self.client_env[f"LOCALAWS_REGISTRY_HOST_{account}"]
-
-
 @pytest.fixture
-def localaws(tmp_path):
-    """A factory of localaws stacks (needs Debian's docker-registry), brought down at the end."""
-    if not (shutil.which("docker-registry") or os.path.exists("/usr/bin/docker-registry")):
-        pytest.skip("docker-registry is not installed (Debian package docker-registry); localaws needs it")
-    stacks: list[LocalAWS] = []
+def localaws(emulator_factory):
+    """``localaws(accounts, name)``: a running tools/localaws stack (support.Emulator), brought down at the end."""
+    return emulator_factory
 
-    def make(accounts: list[str], name: str = "localaws") -> LocalAWS:
-        stack = LocalAWS(tmp_path / name, accounts).up()
-        stacks.append(stack)
-        return stack
 
-    yield make
-    for stack in stacks:
-        stack.down()
+@pytest.fixture(scope="module")
+def moto_url(tmp_path_factory):
+    """moto alone for a whole test module (tests that put their own in-process proxy in front of it)."""
+    server = MotoServer(tmp_path_factory.mktemp("moto"))
+    yield server.url
+    server.stop()
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -399,7 +280,7 @@ class Ansible:
             pytest.skip(f"{COLLECTIONS}/ansible_collections/dockyard/ecr is missing: run `make setup` first")
 
     def env(self, name: str, extra: dict | None = None) -> dict:
-        env = child_env()
+        env = clean_env()
         env.update(
             {
                 "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS),

@@ -17,23 +17,14 @@ import pytest
 
 boto3 = pytest.importorskip("boto3")
 botocore = pytest.importorskip("botocore")
-moto_server = pytest.importorskip("moto.server")
 
 # pylint: disable=wrong-import-position
 from botocore.config import Config  # noqa: E402
-from conftest import HERE, free_port_block, wait_http  # noqa: E402
+from conftest import HERE  # noqa: E402
 from faultproxy import FAULT_KINDS, FaultProxy, ProxyControl, is_write  # noqa: E402
+from support import free_port_block, wait_http  # noqa: E402
 
 ECR_TARGET = "AmazonEC2ContainerRegistry_V20150921"
-
-
-@pytest.fixture(scope="module")
-def moto_url():
-    port = free_port_block(1)
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
 
 
 @pytest.fixture

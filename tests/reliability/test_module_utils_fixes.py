@@ -18,7 +18,6 @@ from __future__ import annotations
 import pytest
 
 boto3 = pytest.importorskip("boto3")
-moto_server = pytest.importorskip("moto.server")
 
 # pylint: disable=wrong-import-position
 from ansible_collections.amazon.aws.plugins.module_utils.retries import (  # noqa: E402
@@ -27,17 +26,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import (  # noq
 )
 from ansible_collections.dockyard.ecr.plugins.module_utils import repository  # noqa: E402
 from ansible_collections.dockyard.ecr.plugins.module_utils.ecr import ECRError  # noqa: E402
-from conftest import free_port_block  # noqa: E402
 from faultproxy import FaultProxy  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def moto_url():
-    port = free_port_block(1)
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
 
 
 @pytest.fixture

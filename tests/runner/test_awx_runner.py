@@ -20,9 +20,7 @@ from __future__ import annotations
 import base64
 import json
 import os
-import random
 import shutil
-import socket
 import stat
 import subprocess
 import sys
@@ -33,9 +31,11 @@ import yaml
 
 boto3 = pytest.importorskip("boto3")
 
+# pylint: disable=wrong-import-position
+from support import Emulator  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-LOCALAWS = ROOT / "tools" / "localaws" / "localaws"
 REGION = "eu-west-1"
 REGISTRY = "123456789012"  # moto's default account: the credentials' own
 SECOND_REGISTRY = "210987654321"  # reached through aws_role_arn
@@ -50,22 +50,6 @@ SECURITY_TOKEN = "dockyardRunnerTestSecurityToken7c1e0b9a24f6"
 JOB_TIMEOUT = 600
 
 
-def port_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def free_port_block(count: int) -> int:
-    for base in random.sample(range(46200, 49000), 200):
-        if all(port_free(port) for port in range(base, base + count)):
-            return base
-    pytest.fail(f"no {count} consecutive free ports between 46200 and 49000")
-
-
 def runner_command() -> str:
     path = BIN / "ansible-runner"
     if path.exists():
@@ -76,63 +60,9 @@ def runner_command() -> str:
     return found
 
 
-class Emulator:
-    def __init__(self, home: Path):
-        base = free_port_block(4)
-        clean = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "LOCALAWS_", "MOTO_"))}
-        self.env = {
-            **clean,
-            "LOCALAWS_HOME": str(home),
-            "LOCALAWS_MOTO_PORT": str(base),
-            "LOCALAWS_BRIDGE_PORT": str(base + 1),
-            "LOCALAWS_REGISTRY_PORT": str(base + 2),
-            "LOCALAWS_ACCOUNTS": f"{REGISTRY} {SECOND_REGISTRY}",
-            "LOCALAWS_REGION": REGION,
-        }
-        self.client_env: dict = {}
-
-    def run(self, *args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, str(LOCALAWS), *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=180,
-            check=False,
-        )
-
-    def up(self) -> None:
-        result = self.run("up")
-        assert result.returncode == 0, f"localaws up failed:\n{result.stdout}\n{result.stderr}"
-        self.client_env = json.loads(self.run("env", "--format", "json").stdout)
-
-    @property
-    def endpoint(self) -> str:
-        return self.client_env["AWS_ENDPOINT_URL"]
-
-    def host(self, account: str) -> str:
-        return self.client_env[f"LOCALAWS_REGISTRY_HOST_{account}"]
-
-    def client(self, service: str, account: str = REGISTRY):
-        keys = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
-        if account != REGISTRY:
-            sts = boto3.client("sts", endpoint_url=self.endpoint, region_name=REGION, **keys)
-            role = f"arn:aws:iam::{account}:role/runner-test-check"
-            credentials = sts.assume_role(RoleArn=role, RoleSessionName="check")["Credentials"]
-            keys = {
-                "aws_access_key_id": credentials["AccessKeyId"],
-                "aws_secret_access_key": credentials["SecretAccessKey"],
-                "aws_session_token": credentials["SessionToken"],
-            }
-        return boto3.client(service, endpoint_url=self.endpoint, region_name=REGION, **keys)
-
-
 @pytest.fixture(scope="module")
-def emulator(tmp_path_factory):
-    if not (shutil.which("docker-registry") or os.path.exists("/usr/bin/docker-registry")):
-        pytest.skip("docker-registry is not installed (Debian package docker-registry; make setup)")
-    stack = Emulator(tmp_path_factory.mktemp("localaws"))
-    stack.up()
+def emulator(module_emulator_factory):
+    stack = module_emulator_factory([REGISTRY, SECOND_REGISTRY], region=REGION)
     # The consumer account's ECS task execution role exists before the platform team grants it access.
     stack.client("iam", CONSUMER).create_role(
         RoleName=CONSUMER_ROLE,
@@ -149,9 +79,7 @@ def emulator(tmp_path_factory):
             }
         ),
     )
-    yield stack
-    result = stack.run("down", "--purge")
-    assert result.returncode == 0, result.stderr
+    return stack
 
 
 # ------------------------------------------------------------------------------------ the AWX job
@@ -438,4 +366,4 @@ def test_survey_answers_reach_the_play_as_extra_vars(publish_job):
 
 
 def test_emulator_stays_up_through_the_jobs(emulator):
-    assert emulator.run("status").returncode == 0
+    assert emulator.cli("status").returncode == 0
