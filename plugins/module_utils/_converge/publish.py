@@ -13,6 +13,7 @@ stand-in in tests): it returns ``(rc, stdout, stderr)``.
 import json
 import os
 import tempfile
+import threading
 import time
 
 from ansible_collections.dockyard.ecr.plugins.module_utils import repository as repository_utils
@@ -66,6 +67,9 @@ class Engine:
         self.name = name
         self.run = run
         self.env = {}
+        # The Docker API of podman 4.3 loses a name when two tags of one image are written at once
+        # (two registries pushed in parallel): names are given one at a time.
+        self.tag_lock = threading.Lock()
         if name == "docker":
             self.env["DOCKER_BUILDKIT"] = "0"
             if docker_host:
@@ -175,7 +179,8 @@ class Engine:
             digest_file = os.path.join(tmp, "digest") if self.name != "docker" else None
             if self.name == "docker":
                 argv = ["docker", "tag", reference, destination]
-                _check(self._run(argv), argv, f"tag {destination}")
+                with self.tag_lock:
+                    _check(self._run(argv), argv, f"tag {destination}")
             argv = plan.push_argv(self.name, reference, destination, auth_file, digest_file, multi)
             _check(self._run(argv), argv, f"push {destination}")
             if digest_file and os.path.exists(digest_file):
