@@ -22,20 +22,20 @@ TEST_LOCALAWS := LOCALAWS_HOME=$(ROOT)/.build/localaws-test LOCALAWS_MOTO_PORT=$
 LOCALAWS := $(PY) $(ROOT)/tools/localaws/localaws
 PY_SOURCES := plugins tests tools
 
-.PHONY: help setup demo test lint sanity units emulator-tests package-tests docs-tests runner-tests integration molecule reliability-tests build docs bench clean
+.PHONY: help setup demo test lint sanity units emulator-tests package-tests galaxy-import matrix docs-tests runner-tests integration integration-aws molecule reliability-tests build docs bench clean
 
 help:
 	@echo "make demo   set up, start the local AWS emulator and run the example job against it"
 	@echo "make test   set up and run the whole suite: lint, sanity, unit, emulator, integration"
 	@echo "make bench  converge and publish at scale, side by side with the ecs_ecr loop (not in make test)"
 	@echo "make setup  only the set-up (venv, collections, apt packages); fast when done already"
-	@echo "make lint | sanity | units | emulator-tests | package-tests | integration | build"
+	@echo "make lint | sanity | units | emulator-tests | package-tests | galaxy-import | matrix | integration | build"
 
 setup:
 	@VENV=$(VENV) bash tools/setup.sh
 
 test: setup
-	@$(MAKE) --no-print-directory lint sanity units emulator-tests package-tests docs-tests integration molecule runner-tests reliability-tests
+	@$(MAKE) --no-print-directory lint sanity units emulator-tests package-tests galaxy-import docs-tests integration matrix molecule runner-tests reliability-tests
 	@echo "make test: all tiers passed"
 
 lint:
@@ -84,6 +84,11 @@ docs:
 package-tests:
 	$(BIN)/pytest -q tests/packaging
 
+# galaxy-importer on the built tarball, as Galaxy runs it on upload: any error or warning fails
+# (its own venv under .build/galaxy-importer; tests/packaging/galaxy-importer.cfg; about 30 s).
+galaxy-import:
+	@VENV=$(VENV) bash tools/galaxy-import.sh
+
 # ansible-test integration targets against the emulator. ansible-test reads the emulator's
 # endpoint, keys and registry host from tests/integration/cloud-config-aws.ini in its tree.
 integration:
@@ -91,16 +96,35 @@ integration:
 	trap '$(TEST_LOCALAWS) $(LOCALAWS) down >/dev/null' EXIT && \
 	$(TEST_LOCALAWS) $(LOCALAWS) up && \
 	$(TEST_LOCALAWS) $(LOCALAWS) env --format json | $(PY) tools/cloud-config.py >$$tree/tests/integration/cloud-config-aws.ini && \
+	cd $$tree && $(BIN)/ansible-test integration --python $(PYTHON_VERSION) --local --color no --allow-unsupported $(TARGETS)
+
+# The same targets against a real AWS account (docs/testing.md): AWS_CLOUD_CONFIG names a filled-in copy of
+# tests/integration/cloud-config-aws.ini.template. Targets that need the emulator (alias unsupported) are skipped.
+integration-aws:
+	@test -f "$(AWS_CLOUD_CONFIG)" || { echo "make integration-aws: set AWS_CLOUD_CONFIG to a filled-in copy of tests/integration/cloud-config-aws.ini.template" >&2; exit 2; }
+	@tree=$$(bash tools/test-tree.sh) && cp "$(AWS_CLOUD_CONFIG)" $$tree/tests/integration/cloud-config-aws.ini && \
 	cd $$tree && $(BIN)/ansible-test integration --python $(PYTHON_VERSION) --local --color no $(TARGETS)
+
+# The version matrix (tools/version-matrix.yml): the oldest and the newest ansible-core and amazon.aws
+# claimed, each with the unit suite, ansible-doc of every module and role, and one integration target
+# against the emulator. Venvs, wheels and collections are kept under .build/matrix.
+matrix:
+	@trap '$(TEST_LOCALAWS) $(LOCALAWS) down >/dev/null' EXIT && \
+	$(TEST_LOCALAWS) $(LOCALAWS) up && \
+	mkdir -p .build/matrix && \
+	$(TEST_LOCALAWS) $(LOCALAWS) env --format json | $(PY) tools/cloud-config.py >.build/matrix/cloud-config-aws.ini && \
+	$(PY) tools/version-matrix.py --cloud-config .build/matrix/cloud-config-aws.ini
 
 demo: setup
 	@$(LOCALAWS) up
 	@set -a && eval "$$($(LOCALAWS) env)" && set +a && \
 		$(BIN)/ansible-playbook -i inventories/local playbooks/demo.yml -e @examples/hello/publish-vars.yml
 
-# The roles' molecule scenarios (delegated driver; create/destroy start and stop an emulator).
+# The roles' molecule scenarios under extensions/molecule, as the molecule guide for collections runs them:
+# the `default` scenario's create and destroy start and stop the emulator around all the others
+# (shared_state). tools/molecule puts the venv first on PATH. LOCALAWS_*_PORT move the emulator.
 molecule:
-	PATH="$(BIN):$$PATH" LOCALAWS_HOME=$(ROOT)/.build/localaws-molecule $(BIN)/molecule test -s configure -s remove_consumer
+	cd extensions && VENV=$(VENV) LOCALAWS_HOME=$(ROOT)/.build/localaws-molecule ../tools/molecule test --all
 
 build:
 	@rm -rf .build/dist && mkdir -p .build/dist

@@ -57,6 +57,44 @@ def test_tarball_holds_the_collection_and_nothing_of_the_work_tree(installed):
     assert not [n for n in names if n.startswith((".venv", ".build", ".localaws", "tests/output", ".git/"))]
 
 
+# What users install, and nothing that only builds, tests or benchmarks the collection (galaxy.yml's
+# build_ignore): galaxy-importer lints whatever the tarball holds, and users download it.
+SHIPPED = {
+    "MANIFEST.json",
+    "FILES.json",
+    "README.md",
+    "COPYING",
+    "requirements.txt",
+    "bindep.txt",
+    "meta",
+    "plugins",
+    "roles",
+    "playbooks",
+    "docs",
+    "changelogs",
+    "examples",
+    "inventories",
+}
+
+
+def test_tarball_holds_only_what_users_install(installed):
+    with tarfile.open(installed[0]) as tar:
+        names = tar.getnames()
+    assert {name.split("/")[0] for name in names} == SHIPPED
+    leaked = [
+        name
+        for name in names
+        if name.startswith(("tests/", "bench/", "tools/", "extensions/", "inventories/local", "changelogs/fragments"))
+        or name in ("Makefile", "requirements-dev.txt", "requirements.yml", "execution-environment.yml")
+        or "__pycache__" in name
+    ]
+    assert not leaked
+    # meta/execution-environment.yml names these; ansible-builder reads them from the installed collection.
+    assert {"requirements.txt", "bindep.txt", "meta/execution-environment.yml", "changelogs/changelog.yaml"} <= set(
+        names
+    )
+
+
 def test_manifest_names_the_dependencies(installed):
     dest = installed[1]
     manifest = json.loads((dest / "ansible_collections/dockyard/ecr/MANIFEST.json").read_text())
