@@ -345,11 +345,15 @@ def call_stats(counts):
 def desired_repositories(n):
     """The same repositories for both tools: ours as ecr_repositories entries, ecs_ecr's as documents."""
     sys.path.insert(0, str(ROOT / ".build" / "collections"))
-    from ansible_collections.dockyard.ecr.plugins.module_utils import lifecycle, policy  # noqa: E402
+    from ansible_collections.dockyard.ecr.plugins.module_utils._models import (  # noqa: E402
+        lifecycle_presets,
+        lifecycle_validation,
+        policy_grants,
+    )
 
     ours, theirs = [], []
-    policy_document = policy.grants_to_document({"pull": [CONSUMER]})
-    lifecycle_document = lifecycle.validate_rules(lifecycle.presets_to_rules(**LIFECYCLE_PRESETS))
+    policy_document = policy_grants.grants_to_document({"pull": [CONSUMER]})
+    lifecycle_document = lifecycle_validation.validate_rules(lifecycle_presets.presets_to_rules(**LIFECYCLE_PRESETS))
     for index in range(n):
         ours.append(
             {

@@ -19,3 +19,13 @@ options:
     type: str
     required: false
 """
+
+    # The registry (account) a module acts on, shared by the modules that take registry_id.
+    REGISTRY_ID = r"""
+options:
+  registry_id:
+    description:
+      - The AWS account ID (12 digits) of the registry, the account that owns the repositories.
+      - If not set, the registry of the account the credentials belong to.
+    type: str
+"""

@@ -30,11 +30,6 @@ options:
       - The repository name, for example V(team/app).
     type: str
     required: true
-  registry_id:
-    description:
-      - The AWS account ID (12 digits) of the registry that holds the repository.
-      - If not set, the registry of the account the credentials belong to.
-    type: str
   image_tags:
     description:
       - The tags to look up.
@@ -62,6 +57,7 @@ extends_documentation_fragment:
   - dockyard.ecr.attributes.actiongroup_ecr
   - dockyard.ecr.attributes.info_module
   - dockyard.ecr.registry
+  - dockyard.ecr.registry.registry_id
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -236,9 +232,15 @@ tag_details:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.dockyard.ecr.plugins.module_utils.ecr import ECRError, ecr_client, validate_registry_host
-from ansible_collections.dockyard.ecr.plugins.module_utils.image import read_images, validate_tags
-from ansible_collections.dockyard.ecr.plugins.module_utils.repository import validate_name, validate_registry_id
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.clients import ecr_client
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import ECRError
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.validators import (
+    validate_name,
+    validate_registry_host,
+    validate_registry_id,
+)
+from ansible_collections.dockyard.ecr.plugins.module_utils._converge.image_info import read_images
+from ansible_collections.dockyard.ecr.plugins.module_utils._models.image import validate_tags
 
 
 def main():

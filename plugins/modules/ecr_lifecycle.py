@@ -33,11 +33,6 @@ options:
     type: str
     required: true
     aliases: [name, repository_name]
-  registry_id:
-    description:
-      - The AWS account ID (12 digits) of the registry that holds the repository.
-      - If not set, the registry of the account the credentials belong to.
-    type: str
   state:
     description:
       - Whether the repository should have a lifecycle policy.
@@ -203,6 +198,7 @@ seealso:
 extends_documentation_fragment:
   - dockyard.ecr.attributes
   - dockyard.ecr.attributes.actiongroup_ecr
+  - dockyard.ecr.registry.registry_id
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -464,55 +460,20 @@ diff:
 
 from ansible.module_utils.basic import missing_required_lib
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.dockyard.ecr.plugins.module_utils.ecr import ECRError, ecr_client
-from ansible_collections.dockyard.ecr.plugins.module_utils.lifecycle import (
-    HAS_JSONSCHEMA,
-    RULE_OPTIONS,
-    RepositoryNotFoundError,
-    converge_lifecycle,
-    describe_all_images,
-    document_to_rules,
-    evaluate,
-    guarded_preview,
-    supported_features,
-    validate_document,
-    validate_max_expire_percent,
-    validate_rules,
-)
-from ansible_collections.dockyard.ecr.plugins.module_utils.repository import validate_name, validate_registry_id
-
-
-def desired_policy(params, features):
-    """The validated, normalised policy the options ask for; None for no policy."""
-    if params["state"] == "absent":
-        return None
-    if params["rules"] is not None:
-        return validate_rules(params["rules"], features)
-    return validate_document(params["policy"], features)
-
-
-def preview_of(client, repository, registry_id, desired, state):
-    """The evaluator's answer for the images as they are now (before anything is written)."""
-    try:
-        images = describe_all_images(client, repository, registry_id)
-    except RepositoryNotFoundError:
-        if state == "absent":
-            images = []
-        else:
-            raise
-    return evaluate(desired, images)
-
-
-def rules_diff(doc):
-    return {"rules": document_to_rules(doc)} if doc else {}
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.clients import ecr_client
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import ECRError
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.options import LIFECYCLE_RULE_OPTIONS, STATES
+from ansible_collections.dockyard.ecr.plugins.module_utils._converge.lifecycle import run
+from ansible_collections.dockyard.ecr.plugins.module_utils._models.lifecycle_request import validate_params
+from ansible_collections.dockyard.ecr.plugins.module_utils._models.lifecycle_validation import HAS_JSONSCHEMA
 
 
 def main():
     argument_spec = dict(
         repository=dict(type="str", required=True, aliases=["name", "repository_name"]),
         registry_id=dict(type="str"),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-        rules=dict(type="list", elements="dict", options=RULE_OPTIONS),
+        state=dict(type="str", choices=list(STATES), default="present"),
+        rules=dict(type="list", elements="dict", options=LIFECYCLE_RULE_OPTIONS),
         policy=dict(type="json"),
         preview=dict(type="bool", default=False),
         max_expire_percent=dict(type="int", default=100),
@@ -526,34 +487,12 @@ def main():
     if not HAS_JSONSCHEMA:
         module.fail_json(msg=missing_required_lib("jsonschema"))
 
-    params = module.params
-    repository = params["repository"]
-    preview = None
     try:
-        validate_name(repository, option="repository")
-        registry_id = validate_registry_id(params["registry_id"])
-        max_expire_percent = validate_max_expire_percent(params["max_expire_percent"])
-        client = ecr_client(module)
-        desired = desired_policy(params, supported_features(client.meta.service_model))
-        if params["preview"]:
-            # Computed before the write, from the images as they are: what the policy is about to do.
-            preview = preview_of(client, repository, registry_id, desired, params["state"])
-        # Refuses (before any write) a new policy that would expire too many images now.
-        current = guarded_preview(client, repository, registry_id, desired, max_expire_percent)[1]
-        changed, before, after = converge_lifecycle(
-            client, repository, registry_id, desired, check_mode=module.check_mode, current=current
-        )
+        request = validate_params(module.params)
+        result = run(ecr_client(module), request, check_mode=module.check_mode)
     except ECRError as e:
         module.fail_json_aws_error(e)
 
-    result = dict(
-        changed=changed,
-        policy=after,
-        rules=document_to_rules(after) if after else [],
-        diff={"before": rules_diff(before), "after": rules_diff(after)},
-    )
-    if preview is not None:
-        result["preview"] = preview
     module.exit_json(**result)
 
 

@@ -54,7 +54,11 @@ options:
             of C(ACCOUNT.dkr.ecr.REGION.amazonaws.com).
           - For registries reached through a VPC endpoint host name or a proxy, and for a local
             emulator whose registry listens on C(127.0.0.1:PORT).
-          - A scheme (C(https://)) and trailing slashes are dropped.
+          - A scheme (C(https://)) and trailing slashes are dropped. The port, when given, is 1 to 65535; a host
+            name does not start with C(-).
+          - With O(credential_helper=true), only ECR's own host name of this registry, C(ACCOUNT.dkr.ecr.REGION.SUFFIX)
+            or its FIPS form. C(docker-credential-ecr-login) cannot serve any other host, so the module refuses one;
+            log in to a VPC endpoint alias or a proxy with a token (O(credential_helper=false)).
         type: str
   registry_ids:
     description:
@@ -78,7 +82,10 @@ options:
     default: [docker, podman]
   docker_config:
     description:
-      - The docker configuration file to write, or the directory that holds C(config.json).
+      - The docker configuration directory (what C(docker --config) and C(DOCKER_CONFIG) name); the module
+        writes C(config.json) in it, creating the directory with mode C(0700) when it does not exist.
+      - An existing file, or a path that does not exist and whose name ends in C(.json), is the file to write
+        itself.
       - Needs V(docker) in O(auth_files).
     type: path
   podman_auth_file:
@@ -106,6 +113,8 @@ options:
       - No C(GetAuthorizationToken) call is made. A warning says when C(docker-credential-ecr-login)
         is not on the C(PATH) of the module.
       - Both docker and the containers tools (podman, buildah, skopeo) honour C(credHelpers).
+      - The helper serves ECR's own registry host names only; a O(registries[].host) that is not the registry's
+        ECR host name is refused.
     type: bool
     default: false
   state:
@@ -114,6 +123,9 @@ options:
       - V(absent) removes the registries' C(auths) entries and their C(credHelpers) entries that
         name C(ecr-login), and nothing else; no AWS call is made except C(sts:GetCallerIdentity)
         when a registry's account is not given.
+      - Every key the container tools read as the host goes, C(HOST), C(https://HOST) and C(http://HOST/)
+        (what C(docker login) wrote). A warning names each C(auths) entry removed that this module did not
+        write; whether a C(credHelpers) entry naming C(ecr-login) was written by it cannot be told.
     type: str
     choices: [present, absent]
     default: present
@@ -323,37 +335,22 @@ diff:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-from ansible_collections.dockyard.ecr.plugins.module_utils.auth import (
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.caller import caller_account
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.clients import ecr_client
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import ECRError
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.options import STATES
+from ansible_collections.dockyard.ecr.plugins.module_utils._converge.login import login, logout
+from ansible_collections.dockyard.ecr.plugins.module_utils._models.auth_file import (
     AUTH_FILE_KINDS,
-    login,
-    logout,
+    check_writable,
     resolve_auth_files,
+)
+from ansible_collections.dockyard.ecr.plugins.module_utils._models.auth_token import validate_min_validity
+from ansible_collections.dockyard.ecr.plugins.module_utils._models.login_plan import (
+    region_warnings,
     resolve_registries,
-    validate_min_validity,
     validate_registries,
 )
-from ansible_collections.dockyard.ecr.plugins.module_utils.ecr import ECRError, translate_errors
-
-
-def caller_account(module):
-    """The account the credentials belong to (sts:GetCallerIdentity), for registries given without one."""
-
-    def lookup(region):
-        client = module.client("sts", retry_decorator=AWSRetry.jittered_backoff(), region=region)
-        with translate_errors("find the caller's AWS account (sts:GetCallerIdentity); give registry_id instead"):
-            return client.get_caller_identity(aws_retry=True)["Account"]
-
-    return lookup
-
-
-def client_for_region(module):
-    """An ECR client per region, made when a token has to be fetched there."""
-
-    def make(region):
-        return module.client("ecr", retry_decorator=AWSRetry.jittered_backoff(), region=region)
-
-    return make
 
 
 def main():
@@ -373,7 +370,7 @@ def main():
         podman_auth_file=dict(type="path"),
         min_validity=dict(type="raw", default="1h"),
         credential_helper=dict(type="bool", default=False),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
+        state=dict(type="str", choices=list(STATES), default="present"),
     )
     module = AnsibleAWSModule(
         argument_spec=argument_spec,
@@ -384,16 +381,28 @@ def main():
 
     try:
         min_validity = validate_min_validity(params["min_validity"])
-        specs = validate_registries(params["registries"], params["registry_ids"], module.region)
+        helper = params["credential_helper"] and params["state"] == "present"
+        specs = validate_registries(
+            params["registries"], params["registry_ids"], module.region, credential_helper=helper
+        )
+        for warning in region_warnings(specs):
+            module.warn(warning)  # now: a failure below (an unknown region's endpoint) still shows it
         auth_files = resolve_auth_files(params["auth_files"], params["docker_config"], params["podman_auth_file"])
-        registries = resolve_registries(specs, caller_account(module))
+        if params["state"] == "present":
+            for auth_file in auth_files:
+                check_writable(auth_file)
+        registries = resolve_registries(
+            specs,
+            lambda region: caller_account(module, region, hint="; give registry_id instead"),
+            credential_helper=helper,
+        )
         if params["state"] == "absent":
             result = logout(registries, auth_files, check_mode=module.check_mode)
         else:
             result = login(
                 registries,
                 auth_files,
-                client_for_region(module),
+                lambda region: ecr_client(module, region=region),
                 min_validity=min_validity,
                 credential_helper=params["credential_helper"],
                 check_mode=module.check_mode,

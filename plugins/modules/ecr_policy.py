@@ -289,37 +289,13 @@ diff:
 
 from ansible.module_utils.basic import missing_required_lib
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.dockyard.ecr.plugins.module_utils.ecr import ECRError, ecr_client, translate_errors
-from ansible_collections.dockyard.ecr.plugins.module_utils.policy import (
-    GRANT_OPTIONS,
-    HAS_JSONSCHEMA,
-    SCOPES,
-    STATES,
-    PolicyError,
-    converge,
-    normalize,
-    validate_params,
-)
-from ansible_collections.dockyard.ecr.plugins.module_utils.repository import describe_repository
-
-
-def caller_account(module):
-    with translate_errors("get the caller identity"):
-        return ecr_client(module, "sts").get_caller_identity(aws_retry=True)["Account"]
-
-
-def check_registry_owner(module, registry_id):
-    """The registry policy can only be managed in the caller's own account."""
-    account = caller_account(module)
-    if registry_id != account:
-        raise PolicyError(
-            message=(
-                f"registry_id: {registry_id} is not the account of the credentials ({account}); ECR manages only the "
-                "caller's own registry policy, so use credentials of that account (assume a role in it), or leave "
-                "registry_id out"
-            ),
-            option="registry_id",
-        )
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.caller import caller_account
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.clients import ecr_client
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import ECRError
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.options import GRANT_SPEC, SCOPES, STATES
+from ansible_collections.dockyard.ecr.plugins.module_utils._converge.policy import run
+from ansible_collections.dockyard.ecr.plugins.module_utils._models.policy_document import HAS_JSONSCHEMA
+from ansible_collections.dockyard.ecr.plugins.module_utils._models.policy_request import validate_params
 
 
 def main():
@@ -331,9 +307,8 @@ def main():
         policy=dict(type="json"),
         purge_statements=dict(type="bool", default=True),
         allow_public=dict(type="bool", default=False),
+        **GRANT_SPEC,
     )
-    for name in GRANT_OPTIONS:
-        argument_spec[name] = dict(type="list", elements="str")
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
 
     if module.params["policy"] is not None and not HAS_JSONSCHEMA:
@@ -341,28 +316,11 @@ def main():
 
     try:
         request = validate_params(module.params)
-        client = ecr_client(module)
-        if request["scope"] == "registry" and request["registry_id"]:
-            check_registry_owner(module, request["registry_id"])
-        changed, before, after, registry_id = converge(client, request, check_mode=module.check_mode)
-        registry_id = registry_id or request["registry_id"]
-        if registry_id is None:
-            if request["scope"] == "registry":
-                registry_id = caller_account(module)
-            else:
-                entry = describe_repository(client, request["repository"])
-                registry_id = entry.get("registryId") if entry else None
-        partition = getattr(client.meta, "partition", None) or "aws"
+        result = run(ecr_client(module), request, lambda: caller_account(module), check_mode=module.check_mode)
     except ECRError as e:
         module.fail_json_aws_error(e)
 
-    module.exit_json(
-        changed=changed,
-        policy=after or {},
-        repository=request["repository"],
-        registry_id=registry_id,
-        diff={"before": normalize(before, partition), "after": normalize(after, partition)},
-    )
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -36,11 +36,6 @@ options:
     type: str
     choices: [present, absent]
     default: present
-  registry_id:
-    description:
-      - The AWS account ID (12 digits) of the registry that holds the repository.
-      - If not set, the registry of the account the credentials belong to.
-    type: str
   image_tag_mutability:
     description:
       - Whether an image tag can be pushed again to point to another image (V(mutable)) or not
@@ -127,6 +122,7 @@ extends_documentation_fragment:
   - dockyard.ecr.attributes
   - dockyard.ecr.attributes.actiongroup_ecr
   - dockyard.ecr.registry
+  - dockyard.ecr.registry.registry_id
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.tags
@@ -275,41 +271,21 @@ diff:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.dockyard.ecr.plugins.module_utils.ecr import (
-    ECRError,
-    ecr_client,
-    lazy_client,
-    validate_registry_host,
-)
-from ansible_collections.dockyard.ecr.plugins.module_utils.repository import (
-    ENCRYPTION_TYPES,
-    MUTABILITIES,
-    KmsKeyResolver,
-    converge,
-    settings_of,
-    validate_params,
-)
+from ansible_collections.dockyard.ecr.plugins.module_utils._api.kms import KmsKeyResolver
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.clients import ecr_client, lazy_client
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import ECRError
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.options import REPOSITORY_OPTIONS
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.validators import validate_registry_host
+from ansible_collections.dockyard.ecr.plugins.module_utils._converge.repository import converge
+from ansible_collections.dockyard.ecr.plugins.module_utils._models.repository_request import validate_params
+from ansible_collections.dockyard.ecr.plugins.module_utils._models.repository_settings import settings_of
 
 
 def main():
     argument_spec = dict(
-        name=dict(type="str", required=True),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
+        REPOSITORY_OPTIONS,
         registry_id=dict(type="str"),
         registry_host=dict(type="str"),
-        image_tag_mutability=dict(type="str", choices=list(MUTABILITIES)),
-        image_tag_mutability_exclusion_filters=dict(type="list", elements="str"),
-        scan_on_push=dict(type="bool"),
-        encryption=dict(
-            type="dict",
-            options=dict(
-                type=dict(type="str", choices=list(ENCRYPTION_TYPES)),
-                kms_key=dict(type="str", no_log=False),
-            ),
-        ),
-        tags=dict(type="dict", aliases=["resource_tags"]),
-        purge_tags=dict(type="bool", default=True),
-        force=dict(type="bool", default=False),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
 

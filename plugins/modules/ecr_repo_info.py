@@ -28,11 +28,6 @@ options:
     description:
       - Return only the repositories whose names start with this, for example V(team/).
     type: str
-  registry_id:
-    description:
-      - The AWS account ID (12 digits) of the registry to read.
-      - If not set, the registry of the account the credentials belong to.
-    type: str
   include_policy:
     description:
       - Also return each repository's resource policy (RV(repositories[].policy)).
@@ -56,6 +51,7 @@ extends_documentation_fragment:
   - dockyard.ecr.attributes.actiongroup_ecr
   - dockyard.ecr.attributes.info_module
   - dockyard.ecr.registry
+  - dockyard.ecr.registry.registry_id
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -170,8 +166,13 @@ repositories:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.dockyard.ecr.plugins.module_utils.ecr import ECRError, ecr_client, validate_registry_host
-from ansible_collections.dockyard.ecr.plugins.module_utils.repository import list_repositories, validate_registry_id
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.clients import ecr_client
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import ECRError
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.validators import (
+    validate_registry_host,
+    validate_registry_id,
+)
+from ansible_collections.dockyard.ecr.plugins.module_utils._converge.repository_info import list_repositories
 
 
 def main():

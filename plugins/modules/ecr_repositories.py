@@ -185,11 +185,6 @@ options:
                 from O(repositories[].lifecycle.keep_last), which is required with this preset.
             type: list
             elements: str
-  registry_id:
-    description:
-      - The AWS account ID (12 digits) of the registry that holds the repositories.
-      - If not set, the registry of the account the credentials belong to.
-    type: str
   concurrency:
     description:
       - How many repositories are converged at the same time (threads sharing one client), from 1 to 50.
@@ -202,6 +197,17 @@ options:
       - Allow policies that grant everyone, as O(dockyard.ecr.ecr_policy#module:allow_public), for every entry.
     type: bool
     default: false
+  max_expire_percent:
+    description:
+      - The largest share of a repository's images, in percent, that a new lifecycle policy may expire,
+        as O(dockyard.ecr.ecr_lifecycle#module:max_expire_percent), for every entry.
+      - Before a changed policy is written (in check mode too), the module computes what it would do to the
+        repository's images now; when it would expire more than this share, that repository fails with the
+        counts and nothing of it is written. The other repositories still converge.
+      - Only expiry counts. A policy already in place and a new repository are not checked.
+      - V(100), the default, turns the check off.
+    type: int
+    default: 100
 attributes:
   check_mode:
     support: full
@@ -235,6 +241,7 @@ extends_documentation_fragment:
   - dockyard.ecr.attributes
   - dockyard.ecr.attributes.actiongroup_ecr
   - dockyard.ecr.registry
+  - dockyard.ecr.registry.registry_id
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -420,58 +427,56 @@ diff:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.dockyard.ecr.plugins.module_utils.bulk import (
+from ansible_collections.dockyard.ecr.plugins.module_utils._api.kms import KmsKeyResolver
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.clients import lazy_client
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import ECRError
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.validators import (
+    validate_registry_host,
+    validate_registry_id,
+)
+from ansible_collections.dockyard.ecr.plugins.module_utils._converge.bulk import bulk_client, run
+from ansible_collections.dockyard.ecr.plugins.module_utils._models.bulk_request import (
     DEFAULT_CONCURRENCY,
-    Converger,
-    bulk_client,
-    combined_diff,
-    failure_message,
-    summarize,
     validate_concurrency,
     validate_params,
 )
-from ansible_collections.dockyard.ecr.plugins.module_utils.ecr import ECRError, lazy_client, validate_registry_host
-from ansible_collections.dockyard.ecr.plugins.module_utils.lifecycle import supported_features
-from ansible_collections.dockyard.ecr.plugins.module_utils.repository import KmsKeyResolver, validate_registry_id
+from ansible_collections.dockyard.ecr.plugins.module_utils._models.lifecycle_guard import validate_max_expire_percent
+from ansible_collections.dockyard.ecr.plugins.module_utils._models.lifecycle_rules import supported_features
 
 
 def main():
     argument_spec = dict(
-        # The entries are checked by bulk.validate_params (with the same argument spec machinery), so
+        # The entries are checked by bulk_request.validate_params (with the same argument spec machinery), so
         # that every message can name the entry; Ansible's own checks of list elements cannot.
         repositories=dict(type="list", elements="dict", required=True),
         registry_id=dict(type="str"),
         registry_host=dict(type="str"),
         concurrency=dict(type="int", default=DEFAULT_CONCURRENCY),
         allow_public=dict(type="bool", default=False),
+        max_expire_percent=dict(type="int", default=100),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
 
     try:
         concurrency = validate_concurrency(module.params["concurrency"])
+        max_expire_percent = validate_max_expire_percent(module.params["max_expire_percent"])
         registry_id = validate_registry_id(module.params["registry_id"])
         registry_host = validate_registry_host(module.params["registry_host"])
         client = bulk_client(module, concurrency)
         requests = validate_params(module.params, supported_features(client.meta.service_model))
-        converger = Converger(
+        output, message = run(
             client,
+            requests,
+            concurrency,
             check_mode=module.check_mode,
             registry_id=registry_id,
             registry_host=registry_host,
             resolver=KmsKeyResolver(lazy_client(module, "kms")),
+            max_expire_percent=max_expire_percent,
         )
-        results = converger.run(requests, concurrency)
     except ECRError as e:
         module.fail_json_aws_error(e)
 
-    summary = summarize(results)
-    output = dict(
-        changed=summary["changed"] > 0,
-        repositories=results,
-        summary=summary,
-        diff=combined_diff(results),
-    )
-    message = failure_message(results)
     if message:
         module.fail_json(msg=message, **output)
     module.exit_json(**output)

@@ -9,7 +9,7 @@
     PYTHON authfile_worker.py login INDEX ROUNDS DOCKER_FILE PODMAN_FILE REPORT
     PYTHON authfile_worker.py watch STOP_FILE DOCKER_FILE PODMAN_FILE REPORT
 
-``login`` goes through ``module_utils.auth.login`` (what ecr_login runs) with a stand-in ECR client
+``login`` goes through ``module_utils._converge.login.login`` (what ecr_login runs) with a stand-in ECR client
 whose token is new every round, and with the clock moved on a day per round, so that every round
 fetches and writes. After each round it reads both files without the lock: they must be valid JSON,
 hold its own latest token, and still hold every other worker's registry it saw before.
@@ -30,8 +30,12 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.append(os.environ.get("DOCKYARD_COLLECTIONS_PATH", os.path.join(ROOT, ".build", "collections")))
 
-from ansible_collections.dockyard.ecr.plugins.module_utils import (  # noqa: E402  pylint: disable=wrong-import-position
-    auth,
+from ansible_collections.dockyard.ecr.plugins.module_utils._converge import (
+    login as login_converge,
+)  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.dockyard.ecr.plugins.module_utils._models import (  # noqa: E402  pylint: disable=wrong-import-position
+    auth_file,
+    login_plan,
 )
 
 DAY = 86400
@@ -69,15 +73,15 @@ def hosts_in(document: dict) -> set:
 
 
 def login(index: int, rounds: int, docker: str, podman: str) -> dict:
-    files = [auth.AuthFile("docker", docker), auth.AuthFile("podman", podman)]
-    registry = auth.Registry("123456789012", "us-east-1", host_of(index))
+    files = [auth_file.AuthFile("docker", docker), auth_file.AuthFile("podman", podman)]
+    registry = login_plan.Registry("123456789012", "us-east-1", host_of(index))
     client = FakeECR(index)
     problems, seen = [], {docker: set(), podman: set()}
     base = time.time()
     started = time.monotonic()
     for round_ in range(rounds):
         client.round, client.now = round_, base + round_ * DAY
-        result = auth.login([registry], files, lambda region: client, min_validity=60, now=client.now)
+        result = login_converge.login([registry], files, lambda region: client, min_validity=60, now=client.now)
         if not result["changed"]:
             problems.append(f"round {round_}: login reported no change")
         for path in (docker, podman):

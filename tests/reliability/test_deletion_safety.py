@@ -24,7 +24,17 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import (  # noq
     AWSRetry,
     RetryingBotoClientWrapper,
 )
-from ansible_collections.dockyard.ecr.plugins.module_utils import lifecycle  # noqa: E402
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import (  # noqa: E402
+    LifecycleError,
+    RepositoryNotFoundError,
+)
+from ansible_collections.dockyard.ecr.plugins.module_utils._converge import (
+    lifecycle as converge_lifecycle,
+)  # noqa: E402
+from ansible_collections.dockyard.ecr.plugins.module_utils._models import (  # noqa: E402
+    lifecycle_guard,
+    lifecycle_validation,
+)
 from conftest import (  # noqa: E402
     ACCESS_KEY,
     DEFAULT_ACCOUNT,
@@ -66,13 +76,13 @@ def preview(images: int, expired: int, transitioned: int = 0) -> dict:
 
 @pytest.mark.parametrize("value", [0, 1, 50, 100])
 def test_percentages_are_accepted(value):
-    assert lifecycle.validate_max_expire_percent(value) == value
+    assert lifecycle_guard.validate_max_expire_percent(value) == value
 
 
 @pytest.mark.parametrize("value", [-1, 101, True, "50", 12.5, None])
 def test_other_values_are_refused(value):
-    with pytest.raises(lifecycle.LifecycleError) as raised:
-        lifecycle.validate_max_expire_percent(value)
+    with pytest.raises(LifecycleError) as raised:
+        lifecycle_guard.validate_max_expire_percent(value)
     assert raised.value.option == "max_expire_percent"
     assert "is not a percentage" in raised.value.message
 
@@ -82,12 +92,12 @@ def test_other_values_are_refused(value):
     [(2, 1, 50), (10, 0, 0), (0, 0, 0), (3, 3, 100), (1000, 1, 1), (10, 1, 10)],
 )
 def test_within_the_limit(images, expired, limit):
-    lifecycle.check_expire_share(preview(images, expired), limit, "team/app")
+    lifecycle_guard.check_expire_share(preview(images, expired), limit, "team/app")
 
 
 def test_over_the_limit_names_the_counts_and_the_way_out():
-    with pytest.raises(lifecycle.LifecycleError) as raised:
-        lifecycle.check_expire_share(preview(3, 2), 50, "team/app")
+    with pytest.raises(LifecycleError) as raised:
+        lifecycle_guard.check_expire_share(preview(3, 2), 50, "team/app")
     assert raised.value.message == (
         "max_expire_percent: the lifecycle policy would expire 2 of the 3 images in repository 'team/app' (67%, "
         "20 bytes; rule 1: 2), more than the 50% max_expire_percent allows, so nothing was written. Check the rules "
@@ -96,9 +106,9 @@ def test_over_the_limit_names_the_counts_and_the_way_out():
 
 
 def test_transitions_do_not_count():
-    lifecycle.check_expire_share(preview(10, 0, transitioned=10), 0, "team/app")
-    with pytest.raises(lifecycle.LifecycleError):
-        lifecycle.check_expire_share(preview(10, 1, transitioned=9), 0, "team/app")
+    lifecycle_guard.check_expire_share(preview(10, 0, transitioned=10), 0, "team/app")
+    with pytest.raises(LifecycleError):
+        lifecycle_guard.check_expire_share(preview(10, 1, transitioned=9), 0, "team/app")
 
 
 @pytest.fixture
@@ -115,36 +125,38 @@ def ecr():
 
 def test_guard_refuses_a_new_policy_over_the_limit(ecr):
     client_, calls = ecr
-    desired = lifecycle.validate_rules(KEEP_ONE)
-    with pytest.raises(lifecycle.LifecycleError) as raised:
-        lifecycle.guarded_preview(client_, "team/app", None, desired, 50)
+    desired = lifecycle_validation.validate_rules(KEEP_ONE)
+    with pytest.raises(LifecycleError) as raised:
+        converge_lifecycle.guarded_preview(client_, "team/app", None, desired, 50)
     assert "would expire 2 of the 3 images" in raised.value.message
     assert calls == ["GetLifecyclePolicy", "DescribeImages"]
 
 
 def test_guard_lets_a_policy_in_place_and_a_raised_limit_through(ecr):
     client_, calls = ecr
-    desired = lifecycle.validate_rules(KEEP_ONE)
-    found, current = lifecycle.guarded_preview(client_, "team/app", None, desired, 67)
+    desired = lifecycle_validation.validate_rules(KEEP_ONE)
+    found, current = converge_lifecycle.guarded_preview(client_, "team/app", None, desired, 67)
     assert found["totals"]["expired_images"] == 2 and current is None
-    lifecycle.converge_lifecycle(client_, "team/app", None, desired, current=current)
+    converge_lifecycle.converge_lifecycle(client_, "team/app", None, desired, current=current)
     calls.clear()
-    assert lifecycle.guarded_preview(client_, "team/app", None, desired, 0)[0] is None
+    assert converge_lifecycle.guarded_preview(client_, "team/app", None, desired, 0)[0] is None
     assert calls == ["GetLifecyclePolicy"]  # in place: not checked again, no image read
 
 
 def test_guard_off_reads_nothing(ecr):
     client_, calls = ecr
-    desired = lifecycle.validate_rules(KEEP_ONE)
-    assert lifecycle.guarded_preview(client_, "team/app", None, desired, 100)[0] is None
-    assert lifecycle.guarded_preview(client_, "team/app", None, None, 0)[0] is None
+    desired = lifecycle_validation.validate_rules(KEEP_ONE)
+    assert converge_lifecycle.guarded_preview(client_, "team/app", None, desired, 100)[0] is None
+    assert converge_lifecycle.guarded_preview(client_, "team/app", None, None, 0)[0] is None
     assert calls == []
 
 
 def test_guard_on_a_missing_repository(ecr):
     client_ = ecr[0]
-    with pytest.raises(lifecycle.RepositoryNotFoundError):
-        lifecycle.guarded_preview(client_, "team/missing", None, lifecycle.validate_rules(KEEP_ONE), 10)
+    with pytest.raises(RepositoryNotFoundError):
+        converge_lifecycle.guarded_preview(
+            client_, "team/missing", None, lifecycle_validation.validate_rules(KEEP_ONE), 10
+        )
 
 
 @pytest.mark.skipif(

@@ -21,9 +21,11 @@ moto = pytest.importorskip("moto")
 
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry  # noqa: E402
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils import bulk  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils.bulk import BulkError  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils.ecr import ECRError  # noqa: E402
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import BulkError, ECRError
+from ansible_collections.dockyard.ecr.plugins.module_utils._converge import bulk as converge_bulk
+from ansible_collections.dockyard.ecr.plugins.module_utils._models import bulk_request as models_bulk_request
+from ansible_collections.dockyard.ecr.plugins.module_utils._models import lifecycle_request as models_lifecycle_request
+from ansible_collections.dockyard.ecr.plugins.module_utils._models import policy_request as models_policy_request
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -99,8 +101,8 @@ def client(aws):
 
 
 def run(client, entries, check_mode=False, concurrency=4, **params):
-    requests = bulk.validate_params(dict(params, repositories=entries))
-    converger = bulk.Converger(client, check_mode=check_mode, registry_id=params.get("registry_id"))
+    requests = models_bulk_request.validate_params(dict(params, repositories=entries))
+    converger = converge_bulk.Converger(client, check_mode=check_mode, registry_id=params.get("registry_id"))
     return converger.run(requests, concurrency)
 
 
@@ -113,7 +115,7 @@ def fleet(count, prefix="team/app", **extra):
 
 def validation_error(entries, **params):
     with pytest.raises(BulkError) as info:
-        bulk.validate_params(dict(params, repositories=entries))
+        models_bulk_request.validate_params(dict(params, repositories=entries))
     return info.value.message
 
 
@@ -225,17 +227,17 @@ def test_every_invalid_entry_is_reported_at_once():
 
 def test_module_level_options():
     with pytest.raises(ECRError) as info:
-        bulk.validate_params({"repositories": [], "registry_id": "12"})
+        models_bulk_request.validate_params({"repositories": [], "registry_id": "12"})
     assert info.value.message.startswith("registry_id: '12' is not an AWS account ID")
     for bad in (0, 51, "8", True):
         with pytest.raises(BulkError) as info:
-            bulk.validate_concurrency(bad)
+            models_bulk_request.validate_concurrency(bad)
         assert info.value.option == "concurrency"
-    assert bulk.validate_concurrency(None) == bulk.DEFAULT_CONCURRENCY
+    assert models_bulk_request.validate_concurrency(None) == models_bulk_request.DEFAULT_CONCURRENCY
 
 
 def test_what_an_entry_manages():
-    requests = bulk.validate_params(
+    requests = models_bulk_request.validate_params(
         {
             "repositories": [
                 {"name": "a/plain"},
@@ -275,12 +277,12 @@ def test_what_an_entry_manages():
 
 def test_the_same_lifecycle_is_validated_once(monkeypatch):
     calls = []
-    real = bulk.lifecycle_utils.validate_rules
-    monkeypatch.setattr(bulk.lifecycle_utils, "validate_rules", lambda *a, **k: calls.append(a) or real(*a, **k))
+    real = models_lifecycle_request.validate_rules
+    monkeypatch.setattr(models_lifecycle_request, "validate_rules", lambda *a, **k: calls.append(a) or real(*a, **k))
     entries = [{"name": f"a/{i}", "lifecycle": dict(LIFECYCLE)} for i in range(5)] + [
         {"name": "a/other", "lifecycle": {"keep_last": 3}}
     ]
-    requests = bulk.validate_params({"repositories": entries})
+    requests = models_bulk_request.validate_params({"repositories": entries})
     assert len(calls) == 2
     first, second = requests[0]["lifecycle"]["document"], requests[1]["lifecycle"]["document"]
     assert first == second and first is not second
@@ -297,7 +299,7 @@ def test_the_same_lifecycle_is_validated_once(monkeypatch):
     ],
 )
 def test_located(message, expected):
-    assert bulk.located("L", message, "lifecycle") == expected
+    assert models_bulk_request.located("L", message, "lifecycle") == expected
 
 
 def test_validation_makes_no_call(client, calls):
@@ -338,10 +340,10 @@ def test_first_run_then_no_op(client, raw, calls):
     assert calls.writes == []
     assert "tags" not in again[0]["repository"]  # not managed, not read
     assert "diff" not in again[0]  # before and after are the result itself
-    assert again[0]["policy"] == first["policy"] or not bulk.policy_utils.policies_differ(
+    assert again[0]["policy"] == first["policy"] or not models_policy_request.policies_differ(
         again[0]["policy"], first["policy"]
     )
-    summary = bulk.summarize(again)
+    summary = models_bulk_request.summarize(again)
     assert summary == {
         "total": 5,
         "changed": 0,
@@ -353,7 +355,7 @@ def test_first_run_then_no_op(client, raw, calls):
         "changed_names": [],
         "failed_names": [],
     }
-    assert bulk.combined_diff(again) == []
+    assert models_bulk_request.combined_diff(again) == []
 
 
 def test_reads_only_what_the_entry_manages(client, raw, calls):
@@ -468,14 +470,14 @@ def test_delete_and_failures_do_not_stop_the_others(client, raw, calls):
         "repositories[0] (name 'a/full'): force: repository 'a/full' holds 1 image, so nothing was deleted"
     )
     assert "failed" not in results[1]
-    message = bulk.failure_message(results)
+    message = models_bulk_request.failure_message(results)
     assert message.startswith("1 of 4 repositories failed; the other 3 converged (2 changed): repositories[0]")
-    summary = bulk.summarize(results)
+    summary = models_bulk_request.summarize(results)
     assert (summary["failed"], summary["deleted"], summary["updated"], summary["unchanged"]) == (1, 1, 1, 1)
     assert summary["failed_names"] == ["a/full"] and summary["changed_names"] == ["a/empty", "a/kept"]
     [forced] = run(client, [{"name": "a/full", "state": "absent", "force": True}])
     assert forced["action"] == "deleted"
-    assert bulk.failure_message([forced]) is None
+    assert models_bulk_request.failure_message([forced]) is None
 
 
 def test_aws_refusal_names_the_repository(client, raw, monkeypatch):
@@ -502,13 +504,15 @@ def test_aws_refusal_names_the_repository(client, raw, monkeypatch):
     assert failed[0]["changed"] and failed[0]["action"] == "created"
     assert failed[0]["lifecycle_policy"] is None
     assert all(r["changed"] and not r.get("failed") for r in results if r["name"] != "team/app-002")
-    assert bulk.failure_message(results).startswith("1 of 4 repositories failed; the other 3 converged (3 changed)")
+    assert models_bulk_request.failure_message(results).startswith(
+        "1 of 4 repositories failed; the other 3 converged (3 changed)"
+    )
 
 
 def test_combined_diff_lists_changed_repositories(client, raw):
     raw.create_repository(repositoryName="a/same")
     results = run(client, [{"name": "a/same"}, {"name": "a/new", "scan_on_push": True}])
-    diff = bulk.combined_diff(results)
+    diff = models_bulk_request.combined_diff(results)
     assert [d["before_header"] for d in diff] == ["a/new"]
     assert diff[0]["after"]["repository"]["scan_on_push"] is True
 
@@ -518,3 +522,39 @@ def test_many_threads_keep_the_order(client, calls):
     results = run(client, entries, concurrency=16)
     assert [r["name"] for r in results] == [e["name"] for e in entries]
     assert calls.counts["CreateRepository"] == 40 and calls.counts["SetRepositoryPolicy"] == 40
+
+
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+
+
+@pytest.mark.parametrize("check_mode", [True, False])
+def test_expiry_guard_per_repository(client, raw, calls, check_mode):
+    """max_expire_percent, as ecr_lifecycle has it: a repository whose new policy would expire too many images
+    fails before its lifecycle policy is written; a new repository and the other entries converge."""
+    raw.create_repository(repositoryName="keep/api")
+    for tag in ("v1", "v2", "v3"):
+        manifest = json.dumps(
+            {"schemaVersion": 2, "mediaType": OCI_MANIFEST, "config": {"digest": f"sha256:{tag}"}, "layers": []}
+        )
+        digest = "sha256:" + hashlib.sha256(manifest.encode()).hexdigest()
+        raw.put_image(repositoryName="keep/api", imageManifest=manifest, imageTag=tag, imageDigest=digest)
+    entries = [
+        {"name": "keep/api", "lifecycle": {"keep_last": 1}},
+        {"name": "keep/new", "lifecycle": {"keep_last": 1}},
+    ]
+    requests = models_bulk_request.validate_params({"repositories": entries})
+    calls.clear()
+    results = converge_bulk.Converger(client, check_mode=check_mode, max_expire_percent=50).run(requests)
+    guarded, new = results
+    assert guarded["failed"] is True
+    assert guarded["msg"].startswith(
+        "repositories[0] (name 'keep/api'): max_expire_percent: the lifecycle policy would expire 2 of the 3 images"
+    )
+    # Only the new repository's policy is written (in a real run); keep/api's is not.
+    assert calls.calls.count("PutLifecyclePolicy") == (0 if check_mode else 1)
+    with pytest.raises(raw.exceptions.LifecyclePolicyNotFoundException):
+        raw.get_lifecycle_policy(repositoryName="keep/api")
+    assert new.get("failed") is None and new["changed"] is True
+    assert raw.describe_images(repositoryName="keep/api")["imageDetails"]
+    allowed = converge_bulk.Converger(client, check_mode=check_mode, max_expire_percent=67).run(requests[:1])[0]
+    assert allowed.get("failed") is None and allowed["changed"] is True

@@ -6,10 +6,13 @@
 """module_utils/ecr.py: registry hosts, repository URIs and error translation."""
 
 import pytest
+from ansible_collections.dockyard.ecr.plugins.module_utils._common import errors as common_errors
+from ansible_collections.dockyard.ecr.plugins.module_utils._common import partitions as common_partitions
+from ansible_collections.dockyard.ecr.plugins.module_utils._common import registry as common_registry
+from ansible_collections.dockyard.ecr.plugins.module_utils._common import validators as common_validators
 
 botocore = pytest.importorskip("botocore")
 
-from ansible_collections.dockyard.ecr.plugins.module_utils import ecr  # noqa: E402
 
 URI = "123456789012.dkr.ecr.us-east-1.amazonaws.com/team/app"
 
@@ -25,12 +28,12 @@ URI = "123456789012.dkr.ecr.us-east-1.amazonaws.com/team/app"
     ],
 )
 def test_repository_uri(host, expected):
-    assert ecr.repository_uri(URI, host) == expected
+    assert common_registry.repository_uri(URI, host) == expected
 
 
 def test_repository_uri_edge_cases():
-    assert ecr.repository_uri(None, "h:1") is None
-    assert ecr.repository_uri("123456789012.dkr.ecr.us-east-1.amazonaws.com", "h:1") == "h:1"
+    assert common_registry.repository_uri(None, "h:1") is None
+    assert common_registry.repository_uri("123456789012.dkr.ecr.us-east-1.amazonaws.com", "h:1") == "h:1"
 
 
 @pytest.mark.parametrize(
@@ -41,40 +44,40 @@ def test_repository_uri_edge_cases():
     ],
 )
 def test_registry_host_for(registry_id, region, host, expected):
-    assert ecr.registry_host_for(registry_id, region, host) == expected
+    assert common_registry.registry_host_for(registry_id, region, host) == expected
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1:45443", "localhost", "[::1]:5000", "http://r.example:80/"])
 def test_valid_registry_hosts(host):
-    assert ecr.validate_registry_host(host)
+    assert common_validators.validate_registry_host(host)
 
 
 @pytest.mark.parametrize("host", ["r.example/path", "r.example:port", "two words"])
 def test_invalid_registry_hosts(host):
-    with pytest.raises(ecr.ECRError) as caught:
-        ecr.validate_registry_host(host)
+    with pytest.raises(common_errors.ECRError) as caught:
+        common_validators.validate_registry_host(host)
     assert caught.value.option == "registry_host"
     assert "give it as HOST or HOST:PORT" in caught.value.message
 
 
 def test_ecr_registry_host_pattern():
-    match = ecr.ECR_REGISTRY_HOST_RE.match("123456789012.dkr.ecr.eu-west-1.amazonaws.com")
+    match = common_partitions.registry_host_re().match("123456789012.dkr.ecr.eu-west-1.amazonaws.com")
     assert match.group("account") == "123456789012" and match.group("region") == "eu-west-1"
-    assert ecr.ECR_REGISTRY_HOST_RE.match("127.0.0.1:5000") is None
+    assert common_partitions.registry_host_re().match("127.0.0.1:5000") is None
 
 
 def test_translate_errors():
     error = botocore.exceptions.ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "X")
-    with pytest.raises(ecr.ECRError) as caught:
-        with ecr.translate_errors("do x to 'y'"):
+    with pytest.raises(common_errors.ECRError) as caught:
+        with common_errors.translate_errors("do x to 'y'"):
             raise error
     assert caught.value.message == "Failed to do x to 'y'"
     assert caught.value.exception is error
-    assert ecr.error_code(caught.value) == "AccessDeniedException"
-    assert ecr.error_code(ValueError()) is None
+    assert common_errors.error_code(caught.value) == "AccessDeniedException"
+    assert common_errors.error_code(ValueError()) is None
 
 
 def test_translate_errors_leaves_other_errors_alone():
     with pytest.raises(KeyError):
-        with ecr.translate_errors("do x"):
+        with common_errors.translate_errors("do x"):
             raise KeyError("k")

@@ -13,9 +13,22 @@ import boto3
 import botocore.session
 import pytest
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry, RetryingBotoClientWrapper
-from ansible_collections.dockyard.ecr.plugins.module_utils import lifecycle
-from ansible_collections.dockyard.ecr.plugins.module_utils.ecr import ECRError
-from ansible_collections.dockyard.ecr.plugins.module_utils.lifecycle import LifecycleError, RepositoryNotFoundError
+from ansible_collections.dockyard.ecr.plugins.module_utils._api import images as api_images
+from ansible_collections.dockyard.ecr.plugins.module_utils._api import lifecycle_policy as api_lifecycle_policy
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import (
+    ECRError,
+    LifecycleError,
+    RepositoryNotFoundError,
+)
+from ansible_collections.dockyard.ecr.plugins.module_utils._converge import lifecycle as converge_lifecycle
+from ansible_collections.dockyard.ecr.plugins.module_utils._models import (
+    lifecycle_evaluation as models_lifecycle_evaluation,
+)
+from ansible_collections.dockyard.ecr.plugins.module_utils._models import lifecycle_rules as models_lifecycle_rules
+from ansible_collections.dockyard.ecr.plugins.module_utils._models import (
+    lifecycle_validation as models_lifecycle_validation,
+)
+from ansible_collections.dockyard.ecr.plugins.module_utils._models import wildcards as models_wildcards
 from moto import mock_aws
 
 NOW = datetime(2025, 6, 30, 12, 0, tzinfo=timezone.utc)
@@ -52,7 +65,7 @@ def error_of(func, *args, **kwargs):
 
 
 def test_rules_to_document_fills_the_single_sensible_values():
-    doc = lifecycle.rules_to_document(
+    doc = models_lifecycle_rules.rules_to_document(
         [
             {"priority": 1, "tag_prefixes": ["v"], "count_type": "image_count_more_than", "count": 5},
             {"priority": 2, "tag_status": "untagged", "count_type": "since_image_pushed", "count": 7},
@@ -95,9 +108,9 @@ def test_rules_round_trip():
             "action": "expire",
         },
     ]
-    doc = lifecycle.validate_rules(rules)
-    assert [r["priority"] for r in lifecycle.document_to_rules(doc)] == [1, 2]
-    assert sorted(lifecycle.document_to_rules(doc), key=lambda r: -r["priority"]) == rules
+    doc = models_lifecycle_validation.validate_rules(rules)
+    assert [r["priority"] for r in models_lifecycle_rules.document_to_rules(doc)] == [1, 2]
+    assert sorted(models_lifecycle_rules.document_to_rules(doc), key=lambda r: -r["priority"]) == rules
 
 
 def test_document_to_rules_keeps_unknown_fields():
@@ -111,7 +124,7 @@ def test_document_to_rules_keeps_unknown_fields():
             }
         ]
     }
-    rules = lifecycle.document_to_rules(doc)
+    rules = models_lifecycle_rules.document_to_rules(doc)
     assert rules[0]["newThing"] == 1 and rules[0]["futureKey"] == "x"
 
 
@@ -156,18 +169,18 @@ def test_normalize_ignores_order_defaults_and_text_form():
             },
         ]
     }
-    assert not lifecycle.documents_differ(a, json.dumps(b, indent=2))
-    assert lifecycle.normalize(lifecycle.normalize(a)) == lifecycle.normalize(a)
+    assert not models_lifecycle_rules.documents_differ(a, json.dumps(b, indent=2))
+    assert models_lifecycle_rules.normalize(models_lifecycle_rules.normalize(a)) == models_lifecycle_rules.normalize(a)
     changed = json.loads(json.dumps(b))
     changed["rules"][1]["selection"]["countNumber"] = 4
-    assert lifecycle.documents_differ(a, changed)
-    assert lifecycle.documents_differ(None, a)
-    assert not lifecycle.documents_differ(None, None)
+    assert models_lifecycle_rules.documents_differ(a, changed)
+    assert models_lifecycle_rules.documents_differ(None, a)
+    assert not models_lifecycle_rules.documents_differ(None, None)
 
 
 def test_policy_text_is_compact_enough_and_parses_back():
-    doc = lifecycle.validate_rules([keep_last(1, 1)])
-    text = lifecycle.policy_text(doc)
+    doc = models_lifecycle_validation.validate_rules([keep_last(1, 1)])
+    text = models_lifecycle_rules.policy_text(doc)
     assert len(text) >= 100  # botocore's LifecyclePolicyText minimum
     assert json.loads(text) == doc
 
@@ -299,7 +312,7 @@ RULE_ERRORS = [
 
 @pytest.mark.parametrize("rules, expected", [(r, e) for _n, r, e in RULE_ERRORS], ids=[n for n, _r, _e in RULE_ERRORS])
 def test_rule_errors_name_the_rule_and_the_field(rules, expected):
-    error = error_of(lifecycle.validate_rules, rules)
+    error = error_of(models_lifecycle_validation.validate_rules, rules)
     assert expected in str(error)
     assert error.option == "rules"
     assert isinstance(error, ECRError)
@@ -307,18 +320,18 @@ def test_rule_errors_name_the_rule_and_the_field(rules, expected):
 
 def test_too_many_rules():
     rules = [dict(TAGGED, priority=p, tag_prefixes=[f"p{p}"]) for p in range(1, 52)]
-    assert "ECR allows at most 50 rules" in str(error_of(lifecycle.validate_rules, rules))
+    assert "ECR allows at most 50 rules" in str(error_of(models_lifecycle_validation.validate_rules, rules))
 
 
 def test_several_problems_are_reported_together():
-    error = error_of(lifecycle.validate_rules, [keep_last(1, 1, count_unit="days"), keep_last(1, 2)])
+    error = error_of(models_lifecycle_validation.validate_rules, [keep_last(1, 1, count_unit="days"), keep_last(1, 2)])
     assert str(error).startswith("3 problems in the lifecycle policy: ")
 
 
 def test_structure_and_meaning_problems_are_reported_together():
     """A field the schema refuses is reported once, and the other rules' problems come with it."""
     error = error_of(
-        lifecycle.validate_rules,
+        models_lifecycle_validation.validate_rules,
         [
             keep_last(3, 0, count_unit="days"),
             keep_last(3, 1, tag_status="untagged"),
@@ -337,14 +350,14 @@ def test_structure_and_meaning_problems_are_reported_together():
 
 def test_any_rules_are_counted_per_storage_class():
     """[examples] Combining archive and expire rules: an `any` rule for each storage class is valid."""
-    lifecycle.validate_rules(
+    models_lifecycle_validation.validate_rules(
         [
             keep_last(1, 30, count_type="since_image_pushed", action="transition"),
             keep_last(2, 365, count_type="since_image_transitioned", storage_class="archive"),
         ]
     )
     error = error_of(
-        lifecycle.validate_rules,
+        models_lifecycle_validation.validate_rules,
         [
             keep_last(1, 30, count_type="since_image_pushed", action="transition"),
             dict(TAGGED, priority=3, tag_prefixes=["v"]),
@@ -425,14 +438,14 @@ DOCUMENT_ERRORS = [
     "doc, expected", [(d, e) for _n, d, e in DOCUMENT_ERRORS], ids=[n for n, _d, _e in DOCUMENT_ERRORS]
 )
 def test_document_errors_name_the_rule_and_the_field(doc, expected):
-    error = error_of(lifecycle.validate_document, doc)
+    error = error_of(models_lifecycle_validation.validate_document, doc)
     assert expected in str(error)
     assert error.option == "policy"
 
 
 def test_policy_too_long():
     rules = [dict(TAGGED, priority=p, tag_prefixes=[f"p{p}"], description="x" * 1000) for p in range(1, 40)]
-    assert "ECR allows at most 30720" in str(error_of(lifecycle.validate_rules, rules))
+    assert "ECR allows at most 30720" in str(error_of(models_lifecycle_validation.validate_rules, rules))
 
 
 def test_documents_are_accepted_as_json_text():
@@ -447,7 +460,7 @@ def test_documents_are_accepted_as_json_text():
             ]
         }
     )
-    assert lifecycle.validate_document(text)["rules"][0]["selection"]["countNumber"] == 2
+    assert models_lifecycle_validation.validate_document(text)["rules"][0]["selection"]["countNumber"] == 2
 
 
 # ---------------------------------------------------------------------------------------------
@@ -472,14 +485,14 @@ class FakeModel:
 
 def test_features_of_the_installed_botocore():
     model = botocore.session.get_session().get_service_model("ecr")
-    assert lifecycle.supported_features(model) == lifecycle.ALL_FEATURES
+    assert models_lifecycle_rules.supported_features(model) == models_lifecycle_rules.ALL_FEATURES
 
 
 def test_features_of_an_old_botocore():
     old = FakeModel({"TagStatus": FakeShape(["TAGGED", "UNTAGGED", "ANY"])})
-    assert lifecycle.supported_features(old) == frozenset()
+    assert models_lifecycle_rules.supported_features(old) == frozenset()
     transition_only = FakeModel({"ImageActionType": FakeShape(["EXPIRE", "TRANSITION"])})
-    assert lifecycle.supported_features(transition_only) == frozenset(["transition"])
+    assert models_lifecycle_rules.supported_features(transition_only) == frozenset(["transition"])
 
 
 @pytest.mark.parametrize(
@@ -497,11 +510,11 @@ def test_features_of_an_old_botocore():
     ],
 )
 def test_features_missing_from_botocore_are_refused(rules, expected):
-    assert expected in str(error_of(lifecycle.validate_rules, rules, features=frozenset()))
+    assert expected in str(error_of(models_lifecycle_validation.validate_rules, rules, features=frozenset()))
 
 
 def test_basic_rules_need_no_feature():
-    lifecycle.validate_rules([keep_last(1, 5)], features=frozenset())
+    models_lifecycle_validation.validate_rules([keep_last(1, 5)], features=frozenset())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -510,18 +523,20 @@ def test_basic_rules_need_no_feature():
 
 
 def test_patterns():
-    assert lifecycle.tag_matches_pattern("prod", "prod*")
-    assert lifecycle.tag_matches_pattern("production-team1", "prod*")
-    assert lifecycle.tag_matches_pattern("repo-production", "*prod*")
-    assert not lifecycle.tag_matches_pattern("xprod", "prod*")
-    assert lifecycle.tag_matches_pattern("v1.2.3", "v*.*.*")
-    assert not lifecycle.tag_matches_pattern("v1x2", "v1.2")  # '.' is literal
-    assert lifecycle.tag_matches_pattern("exact", "exact")
-    assert not lifecycle.tag_matches_pattern("exact-1", "exact")
+    assert models_wildcards.tag_matches_pattern("prod", "prod*")
+    assert models_wildcards.tag_matches_pattern("production-team1", "prod*")
+    assert models_wildcards.tag_matches_pattern("repo-production", "*prod*")
+    assert not models_wildcards.tag_matches_pattern("xprod", "prod*")
+    assert models_wildcards.tag_matches_pattern("v1.2.3", "v*.*.*")
+    assert not models_wildcards.tag_matches_pattern("v1x2", "v1.2")  # '.' is literal
+    assert models_wildcards.tag_matches_pattern("exact", "exact")
+    assert not models_wildcards.tag_matches_pattern("exact-1", "exact")
 
 
 def test_no_policy_keeps_everything():
-    result = lifecycle.evaluate(None, [image("A", [], 100, size=10), image("B", ["x"], 1, size=5)], now=NOW)
+    result = models_lifecycle_evaluation.evaluate(
+        None, [image("A", [], 100, size=10), image("B", ["x"], 1, size=5)], now=NOW
+    )
     assert [i["action"] for i in result["images"]] == ["keep", "keep"]
     assert result["totals"] == {
         "images": 2,
@@ -537,7 +552,7 @@ def test_no_policy_keeps_everything():
 
 def test_output_is_sorted_and_complete():
     images = [image("B", ["b"], 1, size=3), image("A", [], 5, size=7, imageTags=None)]
-    result = lifecycle.evaluate([keep_last(1, 1)], images, now=NOW)
+    result = models_lifecycle_evaluation.evaluate([keep_last(1, 1)], images, now=NOW)
     first = result["images"][0]
     assert first == {
         "digest": digest("A"),
@@ -565,7 +580,7 @@ def test_output_is_sorted_and_complete():
 
 
 def test_reference_time_defaults_to_now():
-    result = lifecycle.evaluate(
+    result = models_lifecycle_evaluation.evaluate(
         [keep_last(1, 1, count_type="since_image_pushed")],
         [{"imageDigest": digest("A"), "imagePushedAt": datetime.now(timezone.utc) - timedelta(days=2)}],
     )
@@ -578,21 +593,21 @@ def test_timestamps_in_other_forms():
         {"imageDigest": digest("B"), "imagePushedAt": (NOW - timedelta(days=1)).timestamp()},
         {"imageDigest": digest("C"), "imagePushedAt": (NOW - timedelta(days=2)).replace(tzinfo=None)},
     ]
-    result = lifecycle.evaluate([keep_last(1, 1)], images, now=NOW.isoformat())
+    result = models_lifecycle_evaluation.evaluate([keep_last(1, 1)], images, now=NOW.isoformat())
     assert [i["digest"] for i in result["images"]] == [digest("A"), digest("C"), digest("B")]
     assert [i["action"] for i in result["images"]] == ["expire", "expire", "keep"]
 
 
 def test_ties_in_push_time_are_broken_by_digest():
     images = [image(n, [], 1) for n in "ABC"]
-    first = lifecycle.evaluate([keep_last(1, 1)], images, now=NOW)
-    second = lifecycle.evaluate([keep_last(1, 1)], list(reversed(images)), now=NOW)
+    first = models_lifecycle_evaluation.evaluate([keep_last(1, 1)], images, now=NOW)
+    second = models_lifecycle_evaluation.evaluate([keep_last(1, 1)], list(reversed(images)), now=NOW)
     assert first == second
     assert sum(i["action"] == "keep" for i in first["images"]) == 1
 
 
 def test_duplicate_image_entries_count_once():
-    result = lifecycle.evaluate([keep_last(1, 5)], [image("A", [], 1), image("A", [], 1)], now=NOW)
+    result = models_lifecycle_evaluation.evaluate([keep_last(1, 5)], [image("A", [], 1), image("A", [], 1)], now=NOW)
     assert result["totals"]["images"] == 1
 
 
@@ -603,9 +618,14 @@ def test_restored_images_count_from_their_restore():
         image("B", ["b"], 50),
     ]
     rules = [keep_last(1, 30, count_type="since_image_pushed")]
-    assert [i["action"] for i in lifecycle.evaluate(rules, images, now=NOW)["images"]] == ["keep", "expire"]
+    assert [i["action"] for i in models_lifecycle_evaluation.evaluate(rules, images, now=NOW)["images"]] == [
+        "keep",
+        "expire",
+    ]
     # and it is the youngest for imageCountMoreThan
-    assert [i["action"] for i in lifecycle.evaluate([keep_last(1, 1)], images, now=NOW)["images"]] == [
+    assert [
+        i["action"] for i in models_lifecycle_evaluation.evaluate([keep_last(1, 1)], images, now=NOW)["images"]
+    ] == [
         "keep",
         "expire",
     ]
@@ -617,7 +637,7 @@ def test_images_being_restored_are_left_alone():
         keep_last(1, 1, count_type="since_image_pushed"),
         keep_last(2, 90, count_type="since_image_transitioned", storage_class="archive"),
     ]
-    entry = lifecycle.evaluate(rules, images, now=NOW)["images"][0]
+    entry = models_lifecycle_evaluation.evaluate(rules, images, now=NOW)["images"][0]
     assert entry["action"] == "keep" and entry["storage_class"] is None
     assert "ACTIVATING" in entry["reason"]
 
@@ -637,7 +657,7 @@ def test_a_manifest_list_that_stays_keeps_its_children():
         dict(TAGGED, priority=1, tag_prefixes=["old"], count_type="since_image_pushed", count=15),
         keep_last(2, 1, count_type="since_image_pushed", tag_status="untagged"),
     ]
-    result = lifecycle.evaluate(rules, images, now=NOW)
+    result = models_lifecycle_evaluation.evaluate(rules, images, now=NOW)
     by_digest = {i["digest"]: i for i in result["images"]}
     assert by_digest[digest("A")]["action"] == "keep"
     assert by_digest[digest("A")]["reason"] == f"referenced by manifest list {digest('D')}, which stays"
@@ -655,7 +675,7 @@ def test_artifacts_follow_their_subject():
         image("D", [], 1, subjectManifestDigest=digest("C")),  # signature of C, which stays
     ]
     rules = [dict(TAGGED, priority=1, tag_prefixes=["v"], count=1)]
-    result = lifecycle.evaluate(rules, images, now=NOW)
+    result = models_lifecycle_evaluation.evaluate(rules, images, now=NOW)
     by_digest = {i["digest"]: i for i in result["images"]}
     assert by_digest[digest("B")]["action"] == "expire"
     assert by_digest[digest("B")]["rule_priority"] == 1
@@ -666,7 +686,7 @@ def test_artifacts_follow_their_subject():
 
 def test_evaluate_validates_its_policy():
     with pytest.raises(LifecycleError):
-        lifecycle.evaluate([keep_last(1, 0)], [], now=NOW)
+        models_lifecycle_evaluation.evaluate([keep_last(1, 0)], [], now=NOW)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -703,50 +723,54 @@ def ecr():
         yield RetryingBotoClientWrapper(client, AWSRetry.jittered_backoff())
 
 
-POLICY = lifecycle.validate_rules([keep_last(1, 2)])
+POLICY = models_lifecycle_validation.validate_rules([keep_last(1, 2)])
 
 
 def test_converge_creates_updates_and_deletes(ecr):
-    assert lifecycle.get_lifecycle_policy(ecr, "team/app") is None
-    assert lifecycle.converge_lifecycle(ecr, "team/app", None, POLICY, check_mode=True) == (True, None, POLICY)
-    assert lifecycle.get_lifecycle_policy(ecr, "team/app") is None
+    assert api_lifecycle_policy.get_lifecycle_policy(ecr, "team/app") is None
+    assert converge_lifecycle.converge_lifecycle(ecr, "team/app", None, POLICY, check_mode=True) == (True, None, POLICY)
+    assert api_lifecycle_policy.get_lifecycle_policy(ecr, "team/app") is None
 
-    assert lifecycle.converge_lifecycle(ecr, "team/app", None, POLICY) == (True, None, POLICY)
-    assert lifecycle.get_lifecycle_policy(ecr, "team/app") == POLICY
-    assert lifecycle.converge_lifecycle(ecr, "team/app", None, POLICY, check_mode=True) == (False, POLICY, POLICY)
-    assert lifecycle.converge_lifecycle(ecr, "team/app", None, POLICY) == (False, POLICY, POLICY)
+    assert converge_lifecycle.converge_lifecycle(ecr, "team/app", None, POLICY) == (True, None, POLICY)
+    assert api_lifecycle_policy.get_lifecycle_policy(ecr, "team/app") == POLICY
+    assert converge_lifecycle.converge_lifecycle(ecr, "team/app", None, POLICY, check_mode=True) == (
+        False,
+        POLICY,
+        POLICY,
+    )
+    assert converge_lifecycle.converge_lifecycle(ecr, "team/app", None, POLICY) == (False, POLICY, POLICY)
 
-    other = lifecycle.validate_rules([keep_last(1, 3)])
-    assert lifecycle.converge_lifecycle(ecr, "team/app", None, other) == (True, POLICY, other)
+    other = models_lifecycle_validation.validate_rules([keep_last(1, 3)])
+    assert converge_lifecycle.converge_lifecycle(ecr, "team/app", None, other) == (True, POLICY, other)
 
-    assert lifecycle.converge_lifecycle(ecr, "team/app", None, None, check_mode=True) == (True, other, None)
-    assert lifecycle.get_lifecycle_policy(ecr, "team/app") == other
-    assert lifecycle.converge_lifecycle(ecr, "team/app", None, None) == (True, other, None)
-    assert lifecycle.converge_lifecycle(ecr, "team/app", None, None) == (False, None, None)
+    assert converge_lifecycle.converge_lifecycle(ecr, "team/app", None, None, check_mode=True) == (True, other, None)
+    assert api_lifecycle_policy.get_lifecycle_policy(ecr, "team/app") == other
+    assert converge_lifecycle.converge_lifecycle(ecr, "team/app", None, None) == (True, other, None)
+    assert converge_lifecycle.converge_lifecycle(ecr, "team/app", None, None) == (False, None, None)
 
 
 def test_converge_compares_by_meaning(ecr):
     """A policy stored in another key order, with whitespace, is no change."""
-    stored = json.loads(lifecycle.policy_text(POLICY))
+    stored = json.loads(models_lifecycle_rules.policy_text(POLICY))
     stored["rules"][0] = dict(reversed(list(stored["rules"][0].items())))
     ecr.put_lifecycle_policy(repositoryName="team/app", lifecyclePolicyText=json.dumps(stored, indent=4))
-    assert lifecycle.converge_lifecycle(ecr, "team/app", None, POLICY)[0] is False
+    assert converge_lifecycle.converge_lifecycle(ecr, "team/app", None, POLICY)[0] is False
 
 
 def test_converge_with_a_policy_read_in_bulk(ecr):
-    changed, before, after = lifecycle.converge_lifecycle(ecr, "team/app", None, POLICY, current=POLICY)
+    changed, before, after = converge_lifecycle.converge_lifecycle(ecr, "team/app", None, POLICY, current=POLICY)
     assert (changed, before, after) == (False, POLICY, POLICY)
-    assert lifecycle.get_lifecycle_policy(ecr, "team/app") is None  # nothing read, nothing written
+    assert api_lifecycle_policy.get_lifecycle_policy(ecr, "team/app") is None  # nothing read, nothing written
 
 
 def test_missing_repository(ecr):
     with pytest.raises(RepositoryNotFoundError) as info:
-        lifecycle.converge_lifecycle(ecr, "team/nothing", None, POLICY)
+        converge_lifecycle.converge_lifecycle(ecr, "team/nothing", None, POLICY)
     assert info.value.option == "repository"
     assert "'team/nothing' does not exist" in str(info.value)
-    assert lifecycle.converge_lifecycle(ecr, "team/nothing", None, None) == (False, None, None)
+    assert converge_lifecycle.converge_lifecycle(ecr, "team/nothing", None, None) == (False, None, None)
     with pytest.raises(RepositoryNotFoundError):
-        lifecycle.describe_all_images(ecr, "team/nothing")
+        api_images.describe_all_images(ecr, "team/nothing")
 
 
 def test_describe_all_images_and_evaluate(ecr):
@@ -757,9 +781,9 @@ def test_describe_all_images_and_evaluate(ecr):
             imageManifestMediaType="application/vnd.oci.image.manifest.v1+json",
             imageTag=f"v{index}",
         )
-    images = lifecycle.describe_all_images(ecr, "team/app")
+    images = api_images.describe_all_images(ecr, "team/app")
     assert len(images) == 3
-    result = lifecycle.evaluate(POLICY, images)
+    result = models_lifecycle_evaluation.evaluate(POLICY, images)
     assert result["totals"]["images"] == 3
     assert result["totals"]["expired_images"] == 1  # moto's push times may tie; the digest breaks ties
     assert result["totals"]["bytes"] == sum(i["imageSizeInBytes"] for i in images)
@@ -789,10 +813,10 @@ def test_manifest_lists_get_their_children(ecr):
         imageManifestMediaType="application/vnd.oci.image.index.v1+json",
         imageTag="v1",
     )
-    images = lifecycle.describe_all_images(ecr, "team/app")
+    images = api_images.describe_all_images(ecr, "team/app")
     lists = [i for i in images if i.get("childDigests")]
     assert len(lists) == 1 and sorted(lists[0]["childDigests"]) == sorted(children)
-    result = lifecycle.evaluate(
+    result = models_lifecycle_evaluation.evaluate(
         [dict(priority=1, tag_status="untagged", count_type="image_count_more_than", count=1)], images
     )
     assert result["totals"]["expired_images"] == 0  # the untagged children stay with their list

@@ -15,7 +15,7 @@ own and says so. "Pushed: N days ago" is taken relative to a fixed reference tim
 import hashlib
 from datetime import datetime, timedelta, timezone
 
-from ansible_collections.dockyard.ecr.plugins.module_utils.lifecycle import evaluate
+from ansible_collections.dockyard.ecr.plugins.module_utils._models.lifecycle_evaluation import evaluate
 
 NOW = datetime(2025, 6, 30, 12, 0, tzinfo=timezone.utc)
 

@@ -9,8 +9,17 @@ import hashlib
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from ansible_collections.dockyard.ecr.plugins.module_utils import lifecycle
-from ansible_collections.dockyard.ecr.plugins.module_utils.lifecycle import LifecycleError, presets_to_rules
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import LifecycleError
+from ansible_collections.dockyard.ecr.plugins.module_utils._models import (
+    lifecycle_evaluation as models_lifecycle_evaluation,
+)
+from ansible_collections.dockyard.ecr.plugins.module_utils._models import lifecycle_presets as models_lifecycle_presets
+from ansible_collections.dockyard.ecr.plugins.module_utils._models import (
+    lifecycle_validation as models_lifecycle_validation,
+)
+from ansible_collections.dockyard.ecr.plugins.module_utils._models.lifecycle_presets import (
+    presets_to_rules,
+)
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
 
@@ -26,7 +35,7 @@ def image(name, tags, days_ago):
 
 def fate(rules, images):
     """{image tags or digest prefix: action} for the images, by the local evaluator."""
-    result = lifecycle.evaluate(rules, images, now=NOW)
+    result = models_lifecycle_evaluation.evaluate(rules, images, now=NOW)
     by_digest = {i["imageDigest"]: i for i in images}
     out = {}
     for entry in result["images"]:
@@ -62,16 +71,16 @@ def test_all_presets_in_order_and_valid():
     ]
     # One rule per prefix (a rule's prefixes must all match), duplicates dropped.
     assert [r["tag_prefixes"] for r in rules[1:3]] == [["v"], ["release-"]]
-    assert rules[1]["count"] == lifecycle.PROTECT_COUNT
+    assert rules[1]["count"] == models_lifecycle_presets.PROTECT_COUNT
     assert rules[0]["count_type"] == "since_image_pushed" and rules[0]["count"] == 7
-    doc = lifecycle.validate_rules(rules)
+    doc = models_lifecycle_validation.validate_rules(rules)
     assert doc["rules"][-1]["selection"] == {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 10}
 
 
 def test_expire_untagged_alone():
     rules = presets_to_rules(expire_untagged_after_days="14")
     assert len(rules) == 1 and rules[0]["count"] == 14
-    lifecycle.validate_rules(rules)
+    models_lifecycle_validation.validate_rules(rules)
 
 
 def test_protected_prefixes_survive_keep_last():

@@ -9,7 +9,14 @@ import fnmatch
 import random
 from datetime import datetime, timedelta, timezone
 
-from ansible_collections.dockyard.ecr.plugins.module_utils import lifecycle
+from ansible_collections.dockyard.ecr.plugins.module_utils._models import (
+    lifecycle_evaluation as models_lifecycle_evaluation,
+)
+from ansible_collections.dockyard.ecr.plugins.module_utils._models import lifecycle_rules as models_lifecycle_rules
+from ansible_collections.dockyard.ecr.plugins.module_utils._models import (
+    lifecycle_validation as models_lifecycle_validation,
+)
+from ansible_collections.dockyard.ecr.plugins.module_utils._models import wildcards as models_wildcards
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -78,7 +85,7 @@ def policies(draw):
 
 
 def matches(rule, detail):
-    """An oracle for the tagging requirements, independent of lifecycle._selects (fnmatch for patterns)."""
+    """An oracle for the tagging requirements, independent of models_lifecycle_evaluation._selects (fnmatch for patterns)."""
     tags = detail["imageTags"]
     if rule["tag_status"] == "any":
         return True
@@ -96,13 +103,13 @@ def decisions(result):
 @BOUNDED
 @given(policies(), images())
 def test_generated_policies_are_valid(rules, repo):
-    lifecycle.validate_rules(rules)
+    models_lifecycle_validation.validate_rules(rules)
 
 
 @BOUNDED
 @given(policies(), images())
 def test_every_image_once_and_totals_add_up(rules, repo):
-    result = lifecycle.evaluate(rules, repo, now=NOW)
+    result = models_lifecycle_evaluation.evaluate(rules, repo, now=NOW)
     assert sorted(i["digest"] for i in result["images"]) == sorted(d["imageDigest"] for d in repo)
     totals = result["totals"]
     assert totals["images"] == len(repo)
@@ -119,7 +126,7 @@ def test_every_image_once_and_totals_add_up(rules, repo):
 @given(policies(), images())
 def test_no_image_is_selected_twice(rules, repo):
     """Each image is acted on by at most one rule, and only by the first rule whose selection matches it."""
-    result = lifecycle.evaluate(rules, repo, now=NOW)
+    result = models_lifecycle_evaluation.evaluate(rules, repo, now=NOW)
     by_priority = {r["priority"]: r for r in rules}
     details = {d["imageDigest"]: d for d in repo}
     for entry in result["images"]:
@@ -142,7 +149,7 @@ def test_no_image_is_selected_twice(rules, repo):
 def test_count_rules_keep_the_newest(rules, repo):
     """Among the images an image_count_more_than rule acts on, none is newer than one the rule keeps
     among the images it is the first to select."""
-    result = lifecycle.evaluate(rules, repo, now=NOW)
+    result = models_lifecycle_evaluation.evaluate(rules, repo, now=NOW)
     for rule in rules:
         if rule["count_type"] != "image_count_more_than":
             continue
@@ -158,19 +165,19 @@ def test_count_rules_keep_the_newest(rules, repo):
 @BOUNDED
 @given(policies(), images(), st.randoms(use_true_random=False))
 def test_input_order_does_not_matter(rules, repo, rnd):
-    expected = lifecycle.evaluate(rules, repo, now=NOW)
+    expected = models_lifecycle_evaluation.evaluate(rules, repo, now=NOW)
     shuffled_rules, shuffled_repo = list(rules), list(repo)
     rnd.shuffle(shuffled_rules)
     rnd.shuffle(shuffled_repo)
-    assert lifecycle.evaluate(shuffled_rules, shuffled_repo, now=NOW) == expected
+    assert models_lifecycle_evaluation.evaluate(shuffled_rules, shuffled_repo, now=NOW) == expected
 
 
 @BOUNDED
 @given(policies(), images(), st.integers(min_value=1, max_value=24 * 90))
 def test_time_only_adds_actions(rules, repo, hours):
     """Rule selections do not depend on time and ages only grow: later, a policy acts on a superset."""
-    earlier = decisions(lifecycle.evaluate(rules, repo, now=NOW))
-    later = decisions(lifecycle.evaluate(rules, repo, now=NOW + timedelta(hours=hours)))
+    earlier = decisions(models_lifecycle_evaluation.evaluate(rules, repo, now=NOW))
+    later = decisions(models_lifecycle_evaluation.evaluate(rules, repo, now=NOW + timedelta(hours=hours)))
     assert set(earlier.items()) <= set(later.items())
 
 
@@ -180,25 +187,25 @@ def test_rules_applied_later_never_undo_earlier_ones(rules, repo):
     ordered = sorted(rules, key=lambda r: r["priority"])
     if len(ordered) < 2:
         return
-    fewer = decisions(lifecycle.evaluate(ordered[:-1], repo, now=NOW))
-    more = decisions(lifecycle.evaluate(ordered, repo, now=NOW))
+    fewer = decisions(models_lifecycle_evaluation.evaluate(ordered[:-1], repo, now=NOW))
+    more = decisions(models_lifecycle_evaluation.evaluate(ordered, repo, now=NOW))
     assert set(fewer.items()) <= set(more.items())
 
 
 @BOUNDED
 @given(policies(), st.randoms(use_true_random=False))
 def test_normalisation_ignores_order_and_round_trips(rules, rnd):
-    doc = lifecycle.validate_rules(rules)
-    assert lifecycle.normalize(doc) == doc
+    doc = models_lifecycle_validation.validate_rules(rules)
+    assert models_lifecycle_rules.normalize(doc) == doc
     shuffled = [dict(r) for r in rules]
     rnd.shuffle(shuffled)
     for rule in shuffled:
         for key in ("tag_prefixes", "tag_patterns"):
             if key in rule:
                 rule[key] = list(reversed(rule[key]))
-    assert not lifecycle.documents_differ(doc, lifecycle.rules_to_document(shuffled))
-    assert lifecycle.validate_rules(lifecycle.document_to_rules(doc)) == doc
-    assert lifecycle.validate_document(lifecycle.policy_text(doc)) == doc
+    assert not models_lifecycle_rules.documents_differ(doc, models_lifecycle_rules.rules_to_document(shuffled))
+    assert models_lifecycle_validation.validate_rules(models_lifecycle_rules.document_to_rules(doc)) == doc
+    assert models_lifecycle_validation.validate_document(models_lifecycle_rules.policy_text(doc)) == doc
 
 
 def test_pattern_oracle_agrees_on_wildcards():
@@ -206,4 +213,4 @@ def test_pattern_oracle_agrees_on_wildcards():
     for _attempt in range(500):
         tag = "".join(rnd.choice("ab-.1") for _char in range(rnd.randint(1, 6)))
         pattern = "".join(rnd.choice("ab-.1**") for _char in range(rnd.randint(1, 6)))
-        assert lifecycle.tag_matches_pattern(tag, pattern) == fnmatch.fnmatchcase(tag, pattern)
+        assert models_wildcards.tag_matches_pattern(tag, pattern) == fnmatch.fnmatchcase(tag, pattern)

@@ -8,8 +8,12 @@
 import json
 
 import pytest
-from ansible_collections.dockyard.ecr.plugins.module_utils import policy as pol
-from ansible_collections.dockyard.ecr.plugins.module_utils.ecr import ECRError
+from ansible_collections.dockyard.ecr.plugins.module_utils._common import errors as common_errors
+from ansible_collections.dockyard.ecr.plugins.module_utils._common import options as common_options
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import ECRError
+from ansible_collections.dockyard.ecr.plugins.module_utils._models import policy_document as models_policy_document
+from ansible_collections.dockyard.ecr.plugins.module_utils._models import policy_grants as models_policy_grants
+from ansible_collections.dockyard.ecr.plugins.module_utils._models import policy_request as models_policy_request
 
 A1 = "111111111111"
 A2 = "222222222222"
@@ -25,7 +29,12 @@ def doc(*statements, version="2012-10-17"):
 
 
 def pull_statement(*principals, sid="DockyardPull"):
-    return {"Sid": sid, "Effect": "Allow", "Principal": {"AWS": list(principals)}, "Action": list(pol.PULL_ACTIONS)}
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": {"AWS": list(principals)},
+        "Action": list(models_policy_grants.PULL_ACTIONS),
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -34,20 +43,22 @@ def pull_statement(*principals, sid="DockyardPull"):
 
 
 def test_action_sets_follow_aws_documentation():
-    assert set(pol.PULL_ACTIONS) == {
+    assert set(models_policy_grants.PULL_ACTIONS) == {
         "ecr:BatchGetImage",
         "ecr:GetDownloadUrlForLayer",
         "ecr:BatchCheckLayerAvailability",
     }
-    assert set(pol.PUSH_ACTIONS) == {
+    assert set(models_policy_grants.PUSH_ACTIONS) == {
         "ecr:BatchCheckLayerAvailability",
         "ecr:PutImage",
         "ecr:InitiateLayerUpload",
         "ecr:UploadLayerPart",
         "ecr:CompleteLayerUpload",
     }
-    assert set(pol.PULL_PUSH_ACTIONS) == set(pol.PULL_ACTIONS) | set(pol.PUSH_ACTIONS)
-    assert list(pol.PULL_PUSH_ACTIONS) == sorted(pol.PULL_PUSH_ACTIONS)
+    assert set(models_policy_grants.PULL_PUSH_ACTIONS) == set(models_policy_grants.PULL_ACTIONS) | set(
+        models_policy_grants.PUSH_ACTIONS
+    )
+    assert list(models_policy_grants.PULL_PUSH_ACTIONS) == sorted(models_policy_grants.PULL_PUSH_ACTIONS)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -56,7 +67,7 @@ def test_action_sets_follow_aws_documentation():
 
 
 def test_grants_to_statements_one_per_kind_with_stable_sids():
-    grants = pol.validate_grants(
+    grants = models_policy_grants.validate_grants(
         {
             "pull": [A2, A1],
             "push": [ROLE],
@@ -64,7 +75,7 @@ def test_grants_to_statements_one_per_kind_with_stable_sids():
             "organizations": [ORG],
         }
     )
-    statements = pol.grants_to_statements(grants)
+    statements = models_policy_grants.grants_to_statements(grants)
     assert [s["Sid"] for s in statements] == ["DockyardPull", "DockyardPush", "DockyardServicePull", "DockyardOrgPull"]
     pull, push, services, org = statements
     assert pull == {
@@ -74,52 +85,57 @@ def test_grants_to_statements_one_per_kind_with_stable_sids():
         "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
     }
     assert push["Principal"] == {"AWS": [ROLE]}
-    assert push["Action"] == list(pol.PULL_PUSH_ACTIONS)
+    assert push["Action"] == list(models_policy_grants.PULL_PUSH_ACTIONS)
     assert services["Principal"] == {"Service": ["codebuild.amazonaws.com", "lambda.amazonaws.com"]}
-    assert services["Action"] == list(pol.PULL_ACTIONS)
+    assert services["Action"] == list(models_policy_grants.PULL_ACTIONS)
     assert "Condition" not in services
     assert org == {
         "Sid": "DockyardOrgPull",
         "Effect": "Allow",
         "Principal": "*",
-        "Action": list(pol.PULL_ACTIONS),
+        "Action": list(models_policy_grants.PULL_ACTIONS),
         "Condition": {"StringEquals": {"aws:PrincipalOrgID": [ORG]}},
     }
 
 
 def test_grants_to_statements_is_independent_of_input_order_and_duplicates():
-    a = pol.grants_to_statements(pol.validate_grants({"pull": [A1, A2, A1]}))
-    b = pol.grants_to_statements(pol.validate_grants({"pull": [A2, f"arn:aws:iam::{A1}:root"]}))
+    a = models_policy_grants.grants_to_statements(models_policy_grants.validate_grants({"pull": [A1, A2, A1]}))
+    b = models_policy_grants.grants_to_statements(
+        models_policy_grants.validate_grants({"pull": [A2, f"arn:aws:iam::{A1}:root"]})
+    )
     assert a == b
 
 
 def test_push_principals_are_left_out_of_pull():
-    statements = pol.grants_to_statements(pol.validate_grants({"pull": [A1, A2], "push": [A2]}))
+    statements = models_policy_grants.grants_to_statements(
+        models_policy_grants.validate_grants({"pull": [A1, A2], "push": [A2]})
+    )
     assert statements[0]["Principal"] == {"AWS": [f"arn:aws:iam::{A1}:root"]}
     assert statements[1]["Principal"] == {"AWS": [f"arn:aws:iam::{A2}:root"]}
-    only_push = pol.grants_to_statements(pol.validate_grants({"pull": [A1], "push": [A1]}))
+    only_push = models_policy_grants.grants_to_statements(
+        models_policy_grants.validate_grants({"pull": [A1], "push": [A1]})
+    )
     assert [s["Sid"] for s in only_push] == ["DockyardPush"]
 
 
 def test_empty_kinds_give_no_statement():
-    statements = pol.grants_to_statements(pol.validate_grants({"pull": [A1], "push": [], "services": None}))
+    statements = models_policy_grants.grants_to_statements(
+        models_policy_grants.validate_grants({"pull": [A1], "push": [], "services": None})
+    )
     assert [s["Sid"] for s in statements] == ["DockyardPull"]
 
 
 def test_partition_for_account_ids():
-    statements = pol.grants_to_statements(pol.validate_grants({"pull": [A1]}), partition="aws-cn")
+    statements = models_policy_grants.grants_to_statements(
+        models_policy_grants.validate_grants({"pull": [A1]}), partition="aws-cn"
+    )
     assert statements[0]["Principal"] == {"AWS": [f"arn:aws-cn:iam::{A1}:root"]}
 
 
 def test_grants_to_document():
-    document = pol.grants_to_document({"pull": [A1]})
+    document = models_policy_grants.grants_to_document({"pull": [A1]})
     assert document["Version"] == "2012-10-17"
     assert [s["Sid"] for s in document["Statement"]] == ["DockyardPull"]
-
-
-def test_accounts_by_access():
-    grants = pol.validate_grants({"pull": [A1, A2, "arn:aws:iam::333333333333:root"], "push": [A2, ROLE]})
-    assert pol.accounts_by_access(grants) == {A1: "pull", A2: "push", "333333333333": "push"}
 
 
 @pytest.mark.parametrize(
@@ -144,23 +160,23 @@ def test_accounts_by_access():
     ],
 )
 def test_validate_grants_errors(grants, option, fragment):
-    with pytest.raises(pol.PolicyError) as exc:
-        pol.validate_grants(grants)
+    with pytest.raises(common_errors.PolicyError) as exc:
+        models_policy_grants.validate_grants(grants)
     assert exc.value.option == option
     assert fragment in exc.value.message
     assert isinstance(exc.value, ECRError)
 
 
 def test_validate_grants_cleans():
-    assert pol.validate_grants({"pull": [f" {A1} ", A1], "push": None}) == {
+    assert models_policy_grants.validate_grants({"pull": [f" {A1} ", A1], "push": None}) == {
         "pull": [A1],
         "push": [],
         "services": [],
         "organizations": [],
     }
-    assert pol.validate_grants({}) is None
-    assert pol.validate_grants({"pull": None}) is None
-    assert pol.validate_grants({"pull": ["*"]}, allow_public=True)["pull"] == ["*"]
+    assert models_policy_grants.validate_grants({}) is None
+    assert models_policy_grants.validate_grants({"pull": None}) is None
+    assert models_policy_grants.validate_grants({"pull": ["*"]}, allow_public=True)["pull"] == ["*"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -229,16 +245,16 @@ GOOD = doc({"Sid": "S", "Effect": "Allow", "Principal": {"AWS": A1}, "Action": "
     ],
 )
 def test_validate_document_errors_name_the_element(document, where):
-    with pytest.raises(pol.PolicyError) as exc:
-        pol.validate_document(document)
+    with pytest.raises(common_errors.PolicyError) as exc:
+        models_policy_document.validate_document(document)
     assert exc.value.option == "policy"
     assert where in exc.value.message
 
 
 def test_validate_document_accepts_json_text_and_single_values():
-    assert pol.validate_document(json.dumps(GOOD)) == GOOD
+    assert models_policy_document.validate_document(json.dumps(GOOD)) == GOOD
     single = {"Statement": {"Effect": "Deny", "NotPrincipal": {"AWS": [A1]}, "NotAction": ["ecr:PutImage"]}}
-    assert pol.validate_document(single) == single
+    assert models_policy_document.validate_document(single) == single
 
 
 def test_validate_document_accepts_aws_examples():
@@ -251,9 +267,9 @@ def test_validate_document_accepts_aws_examples():
             "Condition": {"StringLike": {"aws:sourceARN": "arn:aws:lambda:us-east-1:111111111111:function:*"}},
         }
     )
-    assert pol.validate_document(lambda_pull) == lambda_pull
+    assert models_policy_document.validate_document(lambda_pull) == lambda_pull
     deleted_role = doc({"Effect": "Allow", "Principal": {"AWS": "AROAEXAMPLEID1234567"}, "Action": "ecr:*"})
-    assert pol.validate_document(deleted_role)
+    assert models_policy_document.validate_document(deleted_role)
     bools = doc(
         {
             "Effect": "Deny",
@@ -262,7 +278,7 @@ def test_validate_document_accepts_aws_examples():
             "Condition": {"Bool": {"aws:SecureTransport": False}, "NumericLessThan": {"x:y": 3}},
         }
     )
-    assert pol.validate_document(bools)
+    assert models_policy_document.validate_document(bools)
 
 
 @pytest.mark.parametrize(
@@ -276,11 +292,11 @@ def test_validate_document_accepts_aws_examples():
     ],
 )
 def test_public_statements_need_allow_public(statement):
-    with pytest.raises(pol.PolicyError) as exc:
-        pol.validate_document(doc(statement))
+    with pytest.raises(common_errors.PolicyError) as exc:
+        models_policy_document.validate_document(doc(statement))
     assert "allow_public=true" in exc.value.message
     assert "policy.Statement[0]" in exc.value.message
-    assert pol.validate_document(doc(statement), allow_public=True)
+    assert models_policy_document.validate_document(doc(statement), allow_public=True)
 
 
 @pytest.mark.parametrize(
@@ -297,7 +313,7 @@ def test_public_statements_need_allow_public(statement):
     ],
 )
 def test_not_public(statement):
-    assert pol.validate_document(doc(statement))
+    assert models_policy_document.validate_document(doc(statement))
 
 
 def test_registry_documents_only_grant_registry_actions():
@@ -309,18 +325,18 @@ def test_registry_documents_only_grant_registry_actions():
             "Resource": "arn:aws:ecr:us-east-1:123456789012:repository/*",
         }
     )
-    assert pol.validate_document(replication, scope="registry")
+    assert models_policy_document.validate_document(replication, scope="registry")
     pull = doc({"Effect": "Allow", "Principal": {"AWS": A1}, "Action": ["ecr:CreateRepository", "ecr:BatchGetImage"]})
-    with pytest.raises(pol.PolicyError) as exc:
-        pol.validate_document(pull, scope="registry")
+    with pytest.raises(common_errors.PolicyError) as exc:
+        models_policy_document.validate_document(pull, scope="registry")
     assert "policy.Statement[0].Action: 'ecr:BatchGetImage'" in exc.value.message
-    assert pol.validate_document(pull)  # fine for a repository
+    assert models_policy_document.validate_document(pull)  # fine for a repository
 
 
 def test_validate_document_without_jsonschema(monkeypatch):
-    monkeypatch.setattr(pol, "HAS_JSONSCHEMA", False)
-    with pytest.raises(pol.PolicyError) as exc:
-        pol.validate_document(GOOD)
+    monkeypatch.setattr(models_policy_document, "HAS_JSONSCHEMA", False)
+    with pytest.raises(common_errors.PolicyError) as exc:
+        models_policy_document.validate_document(GOOD)
     assert "jsonschema" in exc.value.message
 
 
@@ -352,16 +368,20 @@ AWS_RETURNED = """{
 
 
 def test_grants_match_the_document_as_aws_returns_it():
-    desired = pol.grants_to_document(pol.validate_grants({"pull": [A1, A2], "push": [ROLE]}))
-    assert not pol.policies_differ(AWS_RETURNED, desired)
-    assert not pol.policies_differ(desired, AWS_RETURNED)
-    assert pol.normalize(AWS_RETURNED) == pol.normalize(desired)
+    desired = models_policy_grants.grants_to_document(
+        models_policy_grants.validate_grants({"pull": [A1, A2], "push": [ROLE]})
+    )
+    assert not models_policy_document.policies_differ(AWS_RETURNED, desired)
+    assert not models_policy_document.policies_differ(desired, AWS_RETURNED)
+    assert models_policy_document.normalize(AWS_RETURNED) == models_policy_document.normalize(desired)
 
 
 def test_grants_match_the_document_as_given_back():
     # moto (and ECR for ARNs it does not rewrite) returns the text as it was sent.
-    desired = pol.grants_to_document(pol.validate_grants({"pull": [A1, A2], "push": [ROLE]}))
-    assert not pol.policies_differ(json.dumps(desired), desired)
+    desired = models_policy_grants.grants_to_document(
+        models_policy_grants.validate_grants({"pull": [A1, A2], "push": [ROLE]})
+    )
+    assert not models_policy_document.policies_differ(json.dumps(desired), desired)
 
 
 @pytest.mark.parametrize(
@@ -424,8 +444,8 @@ def test_grants_match_the_document_as_given_back():
     ],
 )
 def test_no_difference(a, b):
-    assert not pol.policies_differ(a, b)
-    assert not pol.policies_differ(b, a)
+    assert not models_policy_document.policies_differ(a, b)
+    assert not models_policy_document.policies_differ(b, a)
 
 
 @pytest.mark.parametrize(
@@ -435,7 +455,7 @@ def test_no_difference(a, b):
         (doc(pull_statement(A1)), doc(pull_statement(A2))),
         (doc(pull_statement(A1)), doc(pull_statement(A1, sid="Other"))),
         (doc(pull_statement(A1)), doc(dict(pull_statement(A1), Effect="Deny"))),
-        (doc(pull_statement(A1)), doc(dict(pull_statement(A1), Action=list(pol.PULL_PUSH_ACTIONS)))),
+        (doc(pull_statement(A1)), doc(dict(pull_statement(A1), Action=list(models_policy_grants.PULL_PUSH_ACTIONS)))),
         (doc(pull_statement(A1)), doc(pull_statement(A1), pull_statement(A2, sid="B"))),
         (doc(pull_statement(A1)), doc(pull_statement("arn:aws:iam::111111111111:role/x"))),
         (
@@ -465,8 +485,8 @@ def test_no_difference(a, b):
     ],
 )
 def test_difference(a, b):
-    assert pol.policies_differ(a, b)
-    assert pol.policies_differ(b, a)
+    assert models_policy_document.policies_differ(a, b)
+    assert models_policy_document.policies_differ(b, a)
 
 
 def test_normalize_canonical_form():
@@ -488,7 +508,7 @@ def test_normalize_canonical_form():
             },
         ],
     }
-    assert pol.normalize(document) == {
+    assert models_policy_document.normalize(document) == {
         "Version": "2008-10-17",
         "Statement": [
             {
@@ -506,12 +526,14 @@ def test_normalize_canonical_form():
             },
         ],
     }
-    assert pol.normalize(document) == pol.normalize(json.dumps(document))
-    assert pol.normalize(pol.normalize(document)) == pol.normalize(document)
-    assert pol.normalize(None) == {}
-    assert pol.normalize("") == {}
+    assert models_policy_document.normalize(document) == models_policy_document.normalize(json.dumps(document))
+    assert models_policy_document.normalize(
+        models_policy_document.normalize(document)
+    ) == models_policy_document.normalize(document)
+    assert models_policy_document.normalize(None) == {}
+    assert models_policy_document.normalize("") == {}
     assert (
-        pol.normalize(document, partition="aws-cn")["Statement"][0]["Principal"]["AWS"][0]
+        models_policy_document.normalize(document, partition="aws-cn")["Statement"][0]["Principal"]["AWS"][0]
         == f"arn:aws-cn:iam::{A1}:root"
     )
 
@@ -519,15 +541,15 @@ def test_normalize_canonical_form():
 def test_normalize_does_not_modify_its_argument():
     document = doc(pull_statement(A2, A1))
     before = json.dumps(document, sort_keys=True)
-    pol.normalize(document)
-    pol.policies_differ(document, None)
+    models_policy_document.normalize(document)
+    models_policy_document.policies_differ(document, None)
     assert json.dumps(document, sort_keys=True) == before
 
 
 def test_normalize_tolerates_what_it_does_not_know():
     odd = {"Statement": [{"Effect": "Allow", "Principal": {"AWS": A1}, "Action": "ecr:X", "Condition": {"Op": "x"}}]}
-    assert pol.normalize(odd)["Statement"][0]["Condition"] == {"Op": "x"}
-    assert pol.normalize("not json") == "not json"
+    assert models_policy_document.normalize(odd)["Statement"][0]["Condition"] == {"Op": "x"}
+    assert models_policy_document.normalize("not json") == "not json"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -544,22 +566,24 @@ FOREIGN = {
 
 def test_desired_with_purge_is_only_the_request():
     current = doc(FOREIGN, pull_statement(A2))
-    grants = pol.validate_grants({"pull": [A1]})
-    target = pol.desired_document(current, grants)
-    assert target == {"Version": "2012-10-17", "Statement": pol.grants_to_statements(grants)}
+    grants = models_policy_grants.validate_grants({"pull": [A1]})
+    target = models_policy_request.desired_document(current, grants)
+    assert target == {"Version": "2012-10-17", "Statement": models_policy_grants.grants_to_statements(grants)}
 
 
 def test_desired_without_purge_keeps_foreign_statements_and_replaces_owned_ones():
     current = {"Version": "2008-10-17", "Id": "shared", "Statement": [FOREIGN, pull_statement(A2)]}
-    grants = pol.validate_grants({"pull": [A1]})
-    target = pol.desired_document(current, grants, purge_statements=False)
+    grants = models_policy_grants.validate_grants({"pull": [A1]})
+    target = models_policy_request.desired_document(current, grants, purge_statements=False)
     assert target["Version"] == "2008-10-17" and target["Id"] == "shared"
-    assert target["Statement"] == [FOREIGN] + pol.grants_to_statements(grants)
+    assert target["Statement"] == [FOREIGN] + models_policy_grants.grants_to_statements(grants)
 
 
 def test_desired_without_purge_and_no_current_policy():
-    grants = pol.validate_grants({"pull": [A1]})
-    assert pol.desired_document(None, grants, purge_statements=False) == pol.grants_to_document(grants)
+    grants = models_policy_grants.validate_grants({"pull": [A1]})
+    assert models_policy_request.desired_document(
+        None, grants, purge_statements=False
+    ) == models_policy_grants.grants_to_document(grants)
 
 
 def test_desired_document_without_purge_does_not_double_statements_without_sid():
@@ -567,58 +591,63 @@ def test_desired_document_without_purge_does_not_double_statements_without_sid()
     current = doc(
         FOREIGN, {"Effect": "Allow", "Principal": {"AWS": [f"arn:aws:iam::{A1}:root"]}, "Action": ["ecr:BatchGetImage"]}
     )
-    target = pol.desired_document(current, doc(statement), purge_statements=False)
+    target = models_policy_request.desired_document(current, doc(statement), purge_statements=False)
     assert target["Statement"] == [FOREIGN, statement]
-    assert not pol.policies_differ(current, target)
+    assert not models_policy_document.policies_differ(current, target)
 
 
 def test_desired_document_owns_its_sids():
     mine = {"Sid": "Mine", "Effect": "Allow", "Principal": {"AWS": A1}, "Action": "ecr:BatchGetImage"}
     current = doc(FOREIGN, dict(mine, Principal={"AWS": A2}))
-    target = pol.desired_document(current, doc(mine), purge_statements=False)
+    target = models_policy_request.desired_document(current, doc(mine), purge_statements=False)
     assert target["Statement"] == [FOREIGN, mine]
 
 
 def test_desired_document_gets_a_version():
-    target = pol.desired_document(None, {"Statement": [FOREIGN]})
+    target = models_policy_request.desired_document(None, {"Statement": [FOREIGN]})
     assert target == {"Version": "2012-10-17", "Statement": [FOREIGN]}
 
 
 def test_desired_absent():
     current = doc(FOREIGN, pull_statement(A1))
-    assert pol.desired_document(current, None, state="absent") is None
-    assert pol.desired_document(current, None, purge_statements=False, state="absent") == doc(FOREIGN)
-    assert pol.desired_document(doc(pull_statement(A1)), None, purge_statements=False, state="absent") is None
+    assert models_policy_request.desired_document(current, None, state="absent") is None
+    assert models_policy_request.desired_document(current, None, purge_statements=False, state="absent") == doc(FOREIGN)
+    assert (
+        models_policy_request.desired_document(doc(pull_statement(A1)), None, purge_statements=False, state="absent")
+        is None
+    )
     mine = doc(dict(FOREIGN, Sid="Mine"))
-    assert pol.desired_document(doc(FOREIGN, dict(FOREIGN, Sid="Mine")), mine, False, "absent") == doc(FOREIGN)
+    assert models_policy_request.desired_document(
+        doc(FOREIGN, dict(FOREIGN, Sid="Mine")), mine, False, "absent"
+    ) == doc(FOREIGN)
 
 
 @pytest.mark.parametrize("desired", [None, {}, {"pull": []}, {"Statement": []}])
 def test_desired_present_without_statements_is_refused(desired):
     # Nothing asked for never deletes a policy; that takes state=absent.
-    with pytest.raises(pol.PolicyError) as exc:
-        pol.desired_document(doc(FOREIGN), desired)
+    with pytest.raises(common_errors.PolicyError) as exc:
+        models_policy_request.desired_document(doc(FOREIGN), desired)
     assert "use state=absent" in exc.value.message
 
 
 def test_classify_desired():
-    assert pol.classify_desired(None) == (None, None)
-    assert pol.classify_desired(GOOD) == ("policy", GOOD)
-    assert pol.classify_desired(json.dumps(GOOD)) == ("policy", GOOD)
-    assert pol.classify_desired({"pull": [A1]}) == ("grants", {"pull": [A1]})
-    with pytest.raises(pol.PolicyError):
-        pol.classify_desired({"Version": "2012-10-17"})
+    assert models_policy_request.classify_desired(None) == (None, None)
+    assert models_policy_request.classify_desired(GOOD) == ("policy", GOOD)
+    assert models_policy_request.classify_desired(json.dumps(GOOD)) == ("policy", GOOD)
+    assert models_policy_request.classify_desired({"pull": [A1]}) == ("grants", {"pull": [A1]})
+    with pytest.raises(common_errors.PolicyError):
+        models_policy_request.classify_desired({"Version": "2012-10-17"})
 
 
 def test_policy_text_fits_ecr_limit():
-    text = pol.policy_text(doc(pull_statement(A1)))
+    text = models_policy_document.policy_text(doc(pull_statement(A1)))
     assert json.loads(text) == doc(pull_statement(A1))
     many = doc(pull_statement(*[f"arn:aws:iam::{A1}:role/r{i:04d}" for i in range(200)]))
-    compact = pol.policy_text(many)
-    assert len(compact) <= pol.POLICY_TEXT_MAX and "\n" not in compact
+    compact = models_policy_document.policy_text(many)
+    assert len(compact) <= models_policy_document.POLICY_TEXT_MAX and "\n" not in compact
     too_many = doc(pull_statement(*[f"arn:aws:iam::{A1}:role/role-with-a-long-name-{i:04d}" for i in range(300)]))
-    with pytest.raises(pol.PolicyError) as exc:
-        pol.policy_text(too_many, option="pull")
+    with pytest.raises(common_errors.PolicyError) as exc:
+        models_policy_document.policy_text(too_many, option="pull")
     assert exc.value.option == "pull"
     assert "at most 10240" in exc.value.message
 
@@ -629,7 +658,7 @@ def test_policy_text_fits_ecr_limit():
 
 
 def params(**kwargs):
-    base = {name: None for name in ("repository", "registry_id", "policy") + pol.GRANT_OPTIONS}
+    base = {name: None for name in ("repository", "registry_id", "policy") + common_options.GRANT_OPTIONS}
     base.update(scope="repository", state="present", purge_statements=True, allow_public=False)
     base.update(kwargs)
     return base
@@ -655,13 +684,13 @@ def params(**kwargs):
 )
 def test_validate_params_errors(kwargs, option, fragment):
     with pytest.raises(ECRError) as exc:
-        pol.validate_params(params(**kwargs))
+        models_policy_request.validate_params(params(**kwargs))
     assert exc.value.option == option
     assert fragment in exc.value.message
 
 
 def test_validate_params():
-    request = pol.validate_params(params(repository="team/app", pull=[A1], purge_statements=False))
+    request = models_policy_request.validate_params(params(repository="team/app", pull=[A1], purge_statements=False))
     assert request == {
         "scope": "repository",
         "state": "present",
@@ -671,9 +700,9 @@ def test_validate_params():
         "purge_statements": False,
         "allow_public": False,
     }
-    absent = pol.validate_params(params(repository="team/app", state="absent"))
+    absent = models_policy_request.validate_params(params(repository="team/app", state="absent"))
     assert absent["desired"] is None
-    registry = pol.validate_params(params(scope="registry", state="absent", registry_id=A1))
+    registry = models_policy_request.validate_params(params(scope="registry", state="absent", registry_id=A1))
     assert registry["repository"] is None and registry["registry_id"] == A1
-    document = pol.validate_params(params(repository="team/app", policy=json.dumps(GOOD)))
+    document = models_policy_request.validate_params(params(repository="team/app", policy=json.dumps(GOOD)))
     assert document["desired"] == GOOD

@@ -15,8 +15,14 @@ moto = pytest.importorskip("moto")
 
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry  # noqa: E402
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils import policy as pol  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils.ecr import ECRError  # noqa: E402
+from ansible_collections.dockyard.ecr.plugins.module_utils._api import registry_policy as api_registry_policy
+from ansible_collections.dockyard.ecr.plugins.module_utils._api import repository_policy as api_repository_policy
+from ansible_collections.dockyard.ecr.plugins.module_utils._common import errors as common_errors
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import ECRError
+from ansible_collections.dockyard.ecr.plugins.module_utils._converge import policy as converge_policy
+from ansible_collections.dockyard.ecr.plugins.module_utils._models import policy_document as models_policy_document
+from ansible_collections.dockyard.ecr.plugins.module_utils._models import policy_grants as models_policy_grants
+from ansible_collections.dockyard.ecr.plugins.module_utils._models import policy_request as models_policy_request
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -98,34 +104,34 @@ def stored(raw, name="team/app"):
 
 
 def grants(**kwargs):
-    return pol.validate_grants(kwargs)
+    return models_policy_grants.validate_grants(kwargs)
 
 
 def test_read_missing_policy_and_repository(client, repo):
-    assert pol.read_repository_policy(client, repo) == (None, None)
-    assert pol.read_repository_policy(client, repo, ACCOUNT) == (ACCOUNT, None)
-    with pytest.raises(pol.PolicyError) as exc:
-        pol.read_repository_policy(client, "team/nope")
+    assert api_repository_policy.read_repository_policy(client, repo) == (None, None)
+    assert api_repository_policy.read_repository_policy(client, repo, ACCOUNT) == (ACCOUNT, None)
+    with pytest.raises(common_errors.PolicyError) as exc:
+        api_repository_policy.read_repository_policy(client, "team/nope")
     assert exc.value.option == "repository"
     assert "'team/nope' does not exist" in exc.value.message
 
 
 def test_create_then_no_change(client, raw, repo, recorder):
     desired = grants(pull=[A1, A2], services=["codebuild.amazonaws.com"])
-    changed, before, after = pol.converge_repository_policy(client, repo, desired=desired)
+    changed, before, after = converge_policy.converge_repository_policy(client, repo, desired=desired)
     assert changed and before is None
-    assert after == stored(raw) == pol.grants_to_document(desired)
+    assert after == stored(raw) == models_policy_grants.grants_to_document(desired)
     assert recorder.writes == ["SetRepositoryPolicy"]
     del recorder.calls[:]
-    changed, before, after = pol.converge_repository_policy(client, repo, desired=desired)
+    changed, before, after = converge_policy.converge_repository_policy(client, repo, desired=desired)
     assert not changed and before == after == stored(raw)
     assert recorder.writes == []
 
 
 def test_check_mode_writes_nothing(client, raw, repo, recorder):
     desired = grants(push=[A1])
-    changed, before, after = pol.converge_repository_policy(client, repo, desired=desired, check_mode=True)
-    assert changed and before is None and after == pol.grants_to_document(desired)
+    changed, before, after = converge_policy.converge_repository_policy(client, repo, desired=desired, check_mode=True)
+    assert changed and before is None and after == models_policy_grants.grants_to_document(desired)
     assert stored(raw) is None
     assert recorder.writes == []
 
@@ -144,20 +150,20 @@ def test_aws_rewritten_document_is_no_change(client, raw, repo, recorder):
         ],
     }
     raw.set_repository_policy(repositoryName=repo, policyText=json.dumps(rewritten, indent=4))
-    changed, before, after = pol.converge_repository_policy(client, repo, desired=grants(pull=[A2, A1]))
+    changed, before, after = converge_policy.converge_repository_policy(client, repo, desired=grants(pull=[A2, A1]))
     assert not changed and before == after == rewritten
     assert recorder.writes == ["SetRepositoryPolicy"]  # only the setup call above
 
 
 def test_adding_and_removing_an_account(client, raw, repo):
-    pol.converge_repository_policy(client, repo, desired=grants(pull=[A1]))
-    changed, before, after = pol.converge_repository_policy(client, repo, desired=grants(pull=[A1, A2]))
+    converge_policy.converge_repository_policy(client, repo, desired=grants(pull=[A1]))
+    changed, before, after = converge_policy.converge_repository_policy(client, repo, desired=grants(pull=[A1, A2]))
     assert changed
-    assert pol.normalize(after)["Statement"][0]["Principal"]["AWS"] == [
+    assert models_policy_document.normalize(after)["Statement"][0]["Principal"]["AWS"] == [
         f"arn:aws:iam::{A1}:root",
         f"arn:aws:iam::{A2}:root",
     ]
-    changed, before, after = pol.converge_repository_policy(client, repo, desired=grants(pull=[A2]))
+    changed, before, after = converge_policy.converge_repository_policy(client, repo, desired=grants(pull=[A2]))
     assert changed
     assert stored(raw)["Statement"][0]["Principal"]["AWS"] == [f"arn:aws:iam::{A2}:root"]
 
@@ -166,44 +172,50 @@ def test_purge_statements_false_keeps_foreign_statements(client, raw, repo):
     raw.set_repository_policy(
         repositoryName=repo, policyText=json.dumps({"Version": "2012-10-17", "Statement": [FOREIGN]})
     )
-    changed, before, after = pol.converge_repository_policy(
+    changed, before, after = converge_policy.converge_repository_policy(
         client, repo, desired=grants(pull=[A1]), purge_statements=False
     )
     assert changed
     assert [s.get("Sid") for s in stored(raw)["Statement"]] == ["TeamB", "DockyardPull"]
-    changed = pol.converge_repository_policy(client, repo, desired=grants(pull=[A1]), purge_statements=False)[0]
+    changed = converge_policy.converge_repository_policy(
+        client, repo, desired=grants(pull=[A1]), purge_statements=False
+    )[0]
     assert not changed
     # state=absent without purge removes only the grants' statements
-    changed, before, after = pol.converge_repository_policy(client, repo, purge_statements=False, state="absent")
+    changed, before, after = converge_policy.converge_repository_policy(
+        client, repo, purge_statements=False, state="absent"
+    )
     assert changed and stored(raw) == after == {"Version": "2012-10-17", "Statement": [FOREIGN]}
     # with purge, the foreign statement goes too
-    changed, before, after = pol.converge_repository_policy(client, repo, desired=grants(pull=[A1]))
+    changed, before, after = converge_policy.converge_repository_policy(client, repo, desired=grants(pull=[A1]))
     assert changed and [s["Sid"] for s in stored(raw)["Statement"]] == ["DockyardPull"]
 
 
 def test_absent(client, raw, repo, recorder):
-    pol.converge_repository_policy(client, repo, desired=grants(pull=[A1]))
-    changed, before, after = pol.converge_repository_policy(client, repo, state="absent", check_mode=True)
+    converge_policy.converge_repository_policy(client, repo, desired=grants(pull=[A1]))
+    changed, before, after = converge_policy.converge_repository_policy(client, repo, state="absent", check_mode=True)
     assert changed and before and after is None and stored(raw)
-    changed, before, after = pol.converge_repository_policy(client, repo, state="absent")
+    changed, before, after = converge_policy.converge_repository_policy(client, repo, state="absent")
     assert changed and after is None and stored(raw) is None
     del recorder.calls[:]
-    assert pol.converge_repository_policy(client, repo, state="absent") == (False, None, None)
+    assert converge_policy.converge_repository_policy(client, repo, state="absent") == (False, None, None)
     assert recorder.writes == []
     # a missing repository has no policy
-    assert pol.converge_repository_policy(client, "team/nope", state="absent") == (False, None, None)
+    assert converge_policy.converge_repository_policy(client, "team/nope", state="absent") == (False, None, None)
 
 
 def test_missing_repository_fails_before_writing(client, recorder):
     for check_mode in (True, False):
-        with pytest.raises(pol.PolicyError) as exc:
-            pol.converge_repository_policy(client, "team/nope", desired=grants(pull=[A1]), check_mode=check_mode)
+        with pytest.raises(common_errors.PolicyError) as exc:
+            converge_policy.converge_repository_policy(
+                client, "team/nope", desired=grants(pull=[A1]), check_mode=check_mode
+            )
         assert exc.value.option == "repository"
     assert recorder.writes == []
 
 
 def test_whole_document(client, raw, repo):
-    document = pol.validate_document(
+    document = models_policy_document.validate_document(
         {
             "Statement": {
                 "Sid": "CodeBuild",
@@ -213,9 +225,9 @@ def test_whole_document(client, raw, repo):
             }
         }
     )
-    changed, before, after = pol.converge_repository_policy(client, repo, desired=document)
+    changed, before, after = converge_policy.converge_repository_policy(client, repo, desired=document)
     assert changed and after["Version"] == "2012-10-17"
-    changed = pol.converge_repository_policy(client, repo, desired=json.dumps(document))[0]
+    changed = converge_policy.converge_repository_policy(client, repo, desired=json.dumps(document))[0]
     assert not changed
 
 
@@ -233,7 +245,7 @@ def test_aws_refusal_is_an_ecr_error(client, repo, monkeypatch):
 
     monkeypatch.setattr(client.client, "set_repository_policy", refuse)
     with pytest.raises(ECRError) as exc:
-        pol.converge_repository_policy(client, repo, desired=grants(pull=[A1]))
+        converge_policy.converge_repository_policy(client, repo, desired=grants(pull=[A1]))
     assert exc.value.message == "Failed to set the policy of repository 'team/app'"
     assert "Principal not found" in str(exc.value.exception)
 
@@ -245,7 +257,7 @@ def test_policies_of_many_repositories_in_threads(client, raw):
     desired = grants(pull=[A1], push=[A2])
 
     def one(name):
-        return pol.converge_repository_policy(client, name, desired=desired)[0]
+        return converge_policy.converge_repository_policy(client, name, desired=desired)[0]
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         assert all(pool.map(one, names))
@@ -253,30 +265,30 @@ def test_policies_of_many_repositories_in_threads(client, raw):
 
 
 def test_registry_policy(client, raw, recorder):
-    assert pol.read_registry_policy(client) == (None, None)
-    document = pol.validate_document(REPLICATION, scope="registry")
-    changed, before, after = pol.converge_registry_policy(client, document, check_mode=True)
+    assert api_registry_policy.read_registry_policy(client) == (None, None)
+    document = models_policy_document.validate_document(REPLICATION, scope="registry")
+    changed, before, after = converge_policy.converge_registry_policy(client, document, check_mode=True)
     assert changed and before is None and after == REPLICATION
     assert recorder.writes == []
-    changed, before, after = pol.converge_registry_policy(client, document)
+    changed, before, after = converge_policy.converge_registry_policy(client, document)
     assert changed and after == REPLICATION
-    assert pol.read_registry_policy(client) == (ACCOUNT, REPLICATION)
-    changed = pol.converge_registry_policy(client, document)[0]
+    assert api_registry_policy.read_registry_policy(client) == (ACCOUNT, REPLICATION)
+    changed = converge_policy.converge_registry_policy(client, document)[0]
     assert not changed
-    changed, before, after = pol.converge_registry_policy(client, None, state="absent")
-    assert changed and after is None and pol.read_registry_policy(client) == (None, None)
-    assert pol.converge_registry_policy(client, None, state="absent") == (False, None, None)
+    changed, before, after = converge_policy.converge_registry_policy(client, None, state="absent")
+    assert changed and after is None and api_registry_policy.read_registry_policy(client) == (None, None)
+    assert converge_policy.converge_registry_policy(client, None, state="absent") == (False, None, None)
 
 
 def test_registry_policy_refuses_grants(client, recorder):
-    with pytest.raises(pol.PolicyError) as exc:
-        pol.converge_registry_policy(client, grants(pull=[A1]))
+    with pytest.raises(common_errors.PolicyError) as exc:
+        converge_policy.converge_registry_policy(client, grants(pull=[A1]))
     assert "repository permissions" in exc.value.message
     assert recorder.calls == []
 
 
 def test_converge_request(client, raw, repo):
-    request = pol.validate_params(
+    request = models_policy_request.validate_params(
         {
             "scope": "repository",
             "state": "present",
@@ -291,13 +303,13 @@ def test_converge_request(client, raw, repo):
             "allow_public": False,
         }
     )
-    changed, before, after, registry_id = pol.converge(client, request)
+    changed, before, after, registry_id = converge_policy.converge(client, request)
     assert changed and before is None and registry_id is None
     assert [s["Sid"] for s in after["Statement"]] == ["DockyardPull", "DockyardOrgPull"]
-    changed, before, after, registry_id = pol.converge(client, request)
+    changed, before, after, registry_id = converge_policy.converge(client, request)
     assert not changed and registry_id == ACCOUNT
     request["repository"] = "team/nope"
-    with pytest.raises(pol.PolicyError):
-        pol.converge(client, request)
+    with pytest.raises(common_errors.PolicyError):
+        converge_policy.converge(client, request)
     request.update(state="absent", desired=None)
-    assert pol.converge(client, request) == (False, None, None, None)
+    assert converge_policy.converge(client, request) == (False, None, None, None)

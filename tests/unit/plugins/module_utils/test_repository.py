@@ -16,8 +16,20 @@ moto = pytest.importorskip("moto")
 
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry  # noqa: E402
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils import repository as repo  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils.ecr import ECRError  # noqa: E402
+from ansible_collections.dockyard.ecr.plugins.module_utils._api import kms as api_kms
+from ansible_collections.dockyard.ecr.plugins.module_utils._api import repositories as api_repositories
+from ansible_collections.dockyard.ecr.plugins.module_utils._api import tags as api_tags
+from ansible_collections.dockyard.ecr.plugins.module_utils._common import errors as common_errors
+from ansible_collections.dockyard.ecr.plugins.module_utils._common import validators as common_validators
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import ECRError
+from ansible_collections.dockyard.ecr.plugins.module_utils._converge import repository as converge_repository
+from ansible_collections.dockyard.ecr.plugins.module_utils._converge import repository_info as converge_repository_info
+from ansible_collections.dockyard.ecr.plugins.module_utils._models import (
+    repository_request as models_repository_request,
+)
+from ansible_collections.dockyard.ecr.plugins.module_utils._models import (
+    repository_settings as models_repository_settings,
+)
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -94,7 +106,7 @@ def kms(aws):
 
 @pytest.fixture
 def resolver(kms):
-    return repo.KmsKeyResolver(lambda: kms)
+    return api_kms.KmsKeyResolver(lambda: kms)
 
 
 @pytest.fixture
@@ -107,7 +119,7 @@ def kms_key(kms):
 
 def desired(**params):
     params.setdefault("name", "team/app")
-    return repo.validate_params(params)
+    return models_repository_request.validate_params(params)
 
 
 def put_images(ecr, name, count):
@@ -142,7 +154,7 @@ def api_entry(**overrides):
 
 
 def current(tags=None, **overrides):
-    return repo.repository_from_api(api_entry(**overrides), tags or {})
+    return models_repository_settings.repository_from_api(api_entry(**overrides), tags or {})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -155,7 +167,7 @@ def current(tags=None, **overrides):
     ["ab", "team/app", "a.b_c-d/e", "a__b", "a---b", "x" * 256, "0/1/2", "team/app.v2"],
 )
 def test_valid_names(name):
-    assert repo.validate_name(name) == name
+    assert common_validators.validate_name(name) == name
 
 
 @pytest.mark.parametrize(
@@ -178,8 +190,8 @@ def test_valid_names(name):
     ],
 )
 def test_invalid_names(name, fragment):
-    with pytest.raises(repo.RepositoryError) as caught:
-        repo.validate_params({"name": name})
+    with pytest.raises(common_errors.RepositoryError) as caught:
+        models_repository_request.validate_params({"name": name})
     assert caught.value.option == "name"
     assert fragment in caught.value.message
     if name:
@@ -243,7 +255,7 @@ def test_invalid_names(name, fragment):
     ],
 )
 def test_invalid_params(params, option, fragment):
-    with pytest.raises(repo.RepositoryError) as caught:
+    with pytest.raises(common_errors.RepositoryError) as caught:
         desired(**params)
     assert caught.value.option == option
     assert fragment in caught.value.message
@@ -277,7 +289,7 @@ def test_left_out_options_stay_none():
 
 
 def test_repository_from_api_and_registry_host():
-    result = repo.repository_from_api(
+    result = models_repository_settings.repository_from_api(
         api_entry(
             imageTagMutability="IMMUTABLE_WITH_EXCLUSION",
             imageTagMutabilityExclusionFilters=[{"filterType": "WILDCARD", "filter": "latest"}],
@@ -299,8 +311,10 @@ def test_repository_from_api_and_registry_host():
         "encryption": {"type": "AES256", "kms_key": None},
         "tags": {"team": "platform"},
     }
-    assert repo.settings_of(result) == {k: result[k] for k in repo.SETTINGS_KEYS}
-    assert repo.settings_of({}) == {} and repo.settings_of(None) == {}
+    assert models_repository_settings.settings_of(result) == {
+        k: result[k] for k in models_repository_settings.SETTINGS_KEYS
+    }
+    assert models_repository_settings.settings_of({}) == {} and models_repository_settings.settings_of(None) == {}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -341,12 +355,12 @@ KMS_ENTRY = {"encryptionType": "KMS", "kmsKey": KEY_ARN}
 def test_same_encryption_is_no_change(entry_encryption, wanted):
     resolver = FakeResolver({"alias/app-images": KEY_ARN})
     have = current(encryptionConfiguration=entry_encryption)
-    assert repo.compare(have, desired(encryption=wanted), resolver) == []
+    assert models_repository_settings.compare(have, desired(encryption=wanted), resolver) == []
 
 
 def test_key_id_needs_no_kms_call():
     resolver = FakeResolver()
-    repo.check_encryption(
+    models_repository_settings.check_encryption(
         current(encryptionConfiguration=KMS_ENTRY), {"type": "KMS", "kms_key": KEY_ARN.rsplit("/", 1)[-1]}, resolver
     )
     assert resolver.asked == []
@@ -364,8 +378,10 @@ def test_key_id_needs_no_kms_call():
 )
 def test_encryption_mismatch_is_an_error(entry_encryption, wanted, fragment):
     resolver = FakeResolver({"alias/other": OTHER_KEY_ARN})
-    with pytest.raises(repo.RepositoryError) as caught:
-        repo.compare(current(encryptionConfiguration=entry_encryption), desired(encryption=wanted), resolver)
+    with pytest.raises(common_errors.RepositoryError) as caught:
+        models_repository_settings.compare(
+            current(encryptionConfiguration=entry_encryption), desired(encryption=wanted), resolver
+        )
     assert caught.value.option == "encryption"
     assert fragment in caught.value.message
     assert "ECR cannot change a repository's encryption after it is created, so nothing was changed" in str(
@@ -382,9 +398,9 @@ def test_alias_that_kms_cannot_resolve_gives_a_clear_message(code):
         def describe_key(self, **kwargs):
             raise error
 
-    resolver = repo.KmsKeyResolver(DenyingKms)
-    with pytest.raises(repo.RepositoryError) as caught:
-        repo.check_encryption(
+    resolver = api_kms.KmsKeyResolver(DenyingKms)
+    with pytest.raises(common_errors.RepositoryError) as caught:
+        models_repository_settings.check_encryption(
             current(encryptionConfiguration=KMS_ENTRY), {"type": "KMS", "kms_key": "alias/app-images"}, resolver
         )
     assert caught.value.option == "encryption.kms_key"
@@ -398,9 +414,9 @@ def test_alias_that_kms_cannot_resolve_gives_a_clear_message(code):
 
 
 def test_alias_without_kms_client_gives_a_clear_message():
-    with pytest.raises(repo.RepositoryError, match="no KMS client"):
-        repo.check_encryption(
-            current(encryptionConfiguration=KMS_ENTRY), {"type": "KMS", "kms_key": "alias/x"}, repo.KmsKeyResolver()
+    with pytest.raises(common_errors.RepositoryError, match="no KMS client"):
+        models_repository_settings.check_encryption(
+            current(encryptionConfiguration=KMS_ENTRY), {"type": "KMS", "kms_key": "alias/x"}, api_kms.KmsKeyResolver()
         )
 
 
@@ -458,7 +474,7 @@ def test_alias_without_kms_client_gives_a_clear_message():
     ],
 )
 def test_compare_mutability_and_scanning(have, wanted, expected):
-    changes = repo.compare(current(**have), desired(**wanted))
+    changes = models_repository_settings.compare(current(**have), desired(**wanted))
     summary = []
     for change in changes:
         if change.operation == "put_image_tag_mutability":
@@ -472,12 +488,12 @@ def test_compare_mutability_and_scanning(have, wanted, expected):
 
 
 def test_exclusion_mutability_without_filters_to_keep_is_an_error():
-    with pytest.raises(repo.RepositoryError) as caught:
-        repo.compare(current(), desired(image_tag_mutability="mutable_with_exclusion"))
+    with pytest.raises(common_errors.RepositoryError) as caught:
+        models_repository_settings.compare(current(), desired(image_tag_mutability="mutable_with_exclusion"))
     assert caught.value.option == "image_tag_mutability_exclusion_filters"
     assert "required with image_tag_mutability=mutable_with_exclusion" in caught.value.message
-    with pytest.raises(repo.RepositoryError):
-        repo.compare(None, desired(image_tag_mutability="immutable_with_exclusion"))
+    with pytest.raises(common_errors.RepositoryError):
+        models_repository_settings.compare(None, desired(image_tag_mutability="immutable_with_exclusion"))
 
 
 @pytest.mark.parametrize(
@@ -492,7 +508,10 @@ def test_exclusion_mutability_without_filters_to_keep_is_an_error():
     ],
 )
 def test_compare_tags(have, wanted, purge, to_set, to_unset):
-    changes = {c.operation: c.params for c in repo.compare(current(tags=have), desired(tags=wanted, purge_tags=purge))}
+    changes = {
+        c.operation: c.params
+        for c in models_repository_settings.compare(current(tags=have), desired(tags=wanted, purge_tags=purge))
+    }
     assert set(changes) <= {"tag_resource", "untag_resource"}
     got_set = changes.get("tag_resource")
     got_unset = changes.get("untag_resource")
@@ -501,11 +520,11 @@ def test_compare_tags(have, wanted, purge, to_set, to_unset):
 
 
 def test_tags_left_out_are_left_alone():
-    assert repo.compare(current(tags={"a": "1"}), desired(purge_tags=True)) == []
+    assert models_repository_settings.compare(current(tags={"a": "1"}), desired(purge_tags=True)) == []
 
 
 def test_create_request_carries_every_setting():
-    (change,) = repo.compare(
+    (change,) = models_repository_settings.compare(
         None,
         desired(
             registry_id=ACCOUNT,
@@ -529,7 +548,7 @@ def test_create_request_carries_every_setting():
 
 
 def test_create_request_leaves_defaults_to_ecr():
-    (change,) = repo.compare(None, desired())
+    (change,) = models_repository_settings.compare(None, desired())
     assert change.params == {"repositoryName": "team/app"}
 
 
@@ -550,15 +569,17 @@ def test_old_botocore_without_exclusion_filters_fails_clearly():
     class OldClient:
         meta = Meta()
 
-    changes = repo.compare(
+    changes = models_repository_settings.compare(
         current(),
         desired(image_tag_mutability="mutable_with_exclusion", image_tag_mutability_exclusion_filters=["latest"]),
     )
-    with pytest.raises(repo.RepositoryError) as caught:
-        repo.check_client_supports(OldClient(), changes)
+    with pytest.raises(common_errors.RepositoryError) as caught:
+        api_repositories.check_client_supports(OldClient(), changes)
     assert caught.value.option == "image_tag_mutability_exclusion_filters"
     assert "upgrade boto3 and botocore" in caught.value.message
-    repo.check_client_supports(OldClient(), repo.compare(current(), desired(image_tag_mutability="immutable")))
+    api_repositories.check_client_supports(
+        OldClient(), models_repository_settings.compare(current(), desired(image_tag_mutability="immutable"))
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -568,13 +589,13 @@ def test_old_botocore_without_exclusion_filters_fails_clearly():
 
 def test_create_then_second_run_writes_nothing(ecr, calls):
     wanted = desired(image_tag_mutability="immutable", scan_on_push=True, tags={"team": "platform"})
-    changed, before, after = repo.converge(ecr, wanted, registry_host="127.0.0.1:45443")
+    changed, before, after = converge_repository.converge(ecr, wanted, registry_host="127.0.0.1:45443")
     assert changed is True and before == {}
     assert calls.writes == ["CreateRepository"]
     assert after["arn"] == f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/team/app"
     assert after["uri"] == "127.0.0.1:45443/team/app"
     assert after["registry_id"] == ACCOUNT and after["created_at"]
-    assert repo.settings_of(after) == {
+    assert models_repository_settings.settings_of(after) == {
         "name": "team/app",
         "image_tag_mutability": "immutable",
         "image_tag_mutability_exclusion_filters": [],
@@ -584,7 +605,7 @@ def test_create_then_second_run_writes_nothing(ecr, calls):
     }
 
     calls.clear()
-    changed, before, again = repo.converge(ecr, wanted, registry_host="127.0.0.1:45443")
+    changed, before, again = converge_repository.converge(ecr, wanted, registry_host="127.0.0.1:45443")
     assert changed is False and before == again == after
     assert calls.calls == ["DescribeRepositories", "ListTagsForResource"]
     assert calls.writes == []
@@ -592,10 +613,10 @@ def test_create_then_second_run_writes_nothing(ecr, calls):
 
 def test_check_mode_create_writes_nothing_and_predicts(ecr, calls):
     wanted = desired(scan_on_push=True, encryption={"type": "KMS_DSSE"}, tags={"a": "b"}, registry_id=ACCOUNT)
-    changed, before, after = repo.converge(ecr, wanted, check_mode=True)
+    changed, before, after = converge_repository.converge(ecr, wanted, check_mode=True)
     assert changed is True and before == {}
     assert calls.writes == []
-    assert repo.read_repository(ecr, "team/app") is None
+    assert converge_repository.read_repository(ecr, "team/app") is None
     assert after == {
         "name": "team/app",
         "registry_id": ACCOUNT,
@@ -605,8 +626,10 @@ def test_check_mode_create_writes_nothing_and_predicts(ecr, calls):
         "encryption": {"type": "KMS_DSSE", "kms_key": None},
         "tags": {"a": "b"},
     }
-    changed, unused_before, real = repo.converge(ecr, wanted)
-    assert changed is True and repo.settings_of(real) == repo.settings_of(after)
+    changed, unused_before, real = converge_repository.converge(ecr, wanted)
+    assert changed is True and models_repository_settings.settings_of(real) == models_repository_settings.settings_of(
+        after
+    )
 
 
 @pytest.mark.parametrize(
@@ -658,33 +681,33 @@ def test_check_mode_create_writes_nothing_and_predicts(ecr, calls):
     ],
 )
 def test_update_four_steps(ecr, calls, first, update, expected_writes, check):
-    repo.converge(ecr, desired(**first))
-    created = repo.read_repository(ecr, "team/app")
+    converge_repository.converge(ecr, desired(**first))
+    created = converge_repository.read_repository(ecr, "team/app")
 
     # 1. check mode: changed (when something differs), nothing written, prediction right
     calls.clear()
-    changed, before, predicted = repo.converge(ecr, desired(**update), check_mode=True)
+    changed, before, predicted = converge_repository.converge(ecr, desired(**update), check_mode=True)
     assert changed is bool(expected_writes)
     assert calls.writes == []
-    assert before == created and repo.read_repository(ecr, "team/app") == created
+    assert before == created and converge_repository.read_repository(ecr, "team/app") == created
     # 2. real run: only the calls needed, and the result is what check mode said
     calls.clear()
-    changed, before, after = repo.converge(ecr, desired(**update))
+    changed, before, after = converge_repository.converge(ecr, desired(**update))
     assert changed is bool(expected_writes)
     assert calls.writes == expected_writes
     assert after == predicted
-    assert repo.read_repository(ecr, "team/app") == after
+    assert converge_repository.read_repository(ecr, "team/app") == after
     for key, value in check.items():
         assert after[key] == value
     # 3. check mode again, 4. real again: no change, no writes
     for check_mode in (True, False):
         calls.clear()
-        changed, before, again = repo.converge(ecr, desired(**update), check_mode=check_mode)
+        changed, before, again = converge_repository.converge(ecr, desired(**update), check_mode=check_mode)
         assert changed is False and calls.writes == [] and again == after
 
 
 def test_existing_settings_survive_options_left_out(ecr, calls):
-    repo.converge(
+    converge_repository.converge(
         ecr,
         desired(
             image_tag_mutability="immutable_with_exclusion",
@@ -695,37 +718,41 @@ def test_existing_settings_survive_options_left_out(ecr, calls):
         ),
     )
     calls.clear()
-    changed, before, after = repo.converge(ecr, desired())
+    changed, before, after = converge_repository.converge(ecr, desired())
     assert changed is False and calls.writes == []
     assert after["scan_on_push"] is True and after["image_tag_mutability"] == "immutable_with_exclusion"
     assert after["tags"] == {"a": "1"}
 
 
 def test_explicit_aes256_on_aes256_repository_is_no_change(ecr, calls):
-    repo.converge(ecr, desired())
+    converge_repository.converge(ecr, desired())
     calls.clear()
-    changed, unused_before, unused_after = repo.converge(ecr, desired(encryption={"type": "AES256"}))
+    changed, unused_before, unused_after = converge_repository.converge(ecr, desired(encryption={"type": "AES256"}))
     assert changed is False and calls.writes == []
 
 
 def test_encryption_mismatch_changes_nothing(ecr, calls):
-    repo.converge(ecr, desired())
-    before = repo.read_repository(ecr, "team/app")
+    converge_repository.converge(ecr, desired())
+    before = converge_repository.read_repository(ecr, "team/app")
     calls.clear()
     for check_mode in (True, False):
-        with pytest.raises(repo.RepositoryError, match="ECR cannot change a repository's encryption"):
-            repo.converge(ecr, desired(encryption={"type": "KMS"}, scan_on_push=True, tags={"x": "y"}), check_mode)
+        with pytest.raises(common_errors.RepositoryError, match="ECR cannot change a repository's encryption"):
+            converge_repository.converge(
+                ecr, desired(encryption={"type": "KMS"}, scan_on_push=True, tags={"x": "y"}), check_mode
+            )
     assert calls.writes == []
-    assert repo.read_repository(ecr, "team/app") == before
+    assert converge_repository.read_repository(ecr, "team/app") == before
 
 
 @pytest.mark.parametrize("created_with, asked_with", [("arn", "alias"), ("alias", "arn"), ("alias", "alias")])
 def test_kms_alias_and_arn_are_the_same_key(ecr, calls, resolver, kms_key, created_with, asked_with):
     key_arn, alias = kms_key
     pick = {"arn": key_arn, "alias": alias}
-    repo.converge(ecr, desired(encryption={"type": "KMS", "kms_key": pick[created_with]}), resolver=resolver)
+    converge_repository.converge(
+        ecr, desired(encryption={"type": "KMS", "kms_key": pick[created_with]}), resolver=resolver
+    )
     calls.clear()
-    changed, unused_before, after = repo.converge(
+    changed, unused_before, after = converge_repository.converge(
         ecr, desired(encryption={"type": "KMS", "kms_key": pick[asked_with]}), resolver=resolver
     )
     assert changed is False and calls.writes == []
@@ -736,16 +763,20 @@ def test_kms_other_key_is_a_mismatch(ecr, kms, resolver, kms_key):
     key_arn = kms_key[0]
     other = kms.create_key()["KeyMetadata"]["Arn"]
     kms.create_alias(AliasName="alias/other", TargetKeyId=other)
-    repo.converge(ecr, desired(encryption={"type": "KMS", "kms_key": key_arn}), resolver=resolver)
-    with pytest.raises(repo.RepositoryError, match="ECR cannot change"):
-        repo.converge(ecr, desired(encryption={"type": "KMS", "kms_key": "alias/other"}), resolver=resolver)
+    converge_repository.converge(ecr, desired(encryption={"type": "KMS", "kms_key": key_arn}), resolver=resolver)
+    with pytest.raises(common_errors.RepositoryError, match="ECR cannot change"):
+        converge_repository.converge(
+            ecr, desired(encryption={"type": "KMS", "kms_key": "alias/other"}), resolver=resolver
+        )
 
 
 def test_kms_missing_alias_gives_a_clear_message(ecr, resolver, kms_key):
     key_arn = kms_key[0]
-    repo.converge(ecr, desired(encryption={"type": "KMS", "kms_key": key_arn}), resolver=resolver)
-    with pytest.raises(repo.RepositoryError) as caught:
-        repo.converge(ecr, desired(encryption={"type": "KMS", "kms_key": "alias/missing"}), resolver=resolver)
+    converge_repository.converge(ecr, desired(encryption={"type": "KMS", "kms_key": key_arn}), resolver=resolver)
+    with pytest.raises(common_errors.RepositoryError) as caught:
+        converge_repository.converge(
+            ecr, desired(encryption={"type": "KMS", "kms_key": "alias/missing"}), resolver=resolver
+        )
     assert caught.value.option == "encryption.kms_key"
     assert "NotFoundException" in caught.value.message
 
@@ -758,7 +789,7 @@ def test_resolver_caches(kms, kms_key):
         asked.append(1)
         return kms
 
-    resolver = repo.KmsKeyResolver(factory)
+    resolver = api_kms.KmsKeyResolver(factory)
     assert resolver.key_arn(alias) == key_arn
     assert resolver.key_arn(alias) == key_arn
     assert resolver.key_arn(key_arn) == key_arn
@@ -767,67 +798,67 @@ def test_resolver_caches(kms, kms_key):
 
 @pytest.mark.parametrize("check_mode", [True, False])
 def test_delete_with_images_without_force_fails_with_the_count(ecr, calls, check_mode):
-    repo.converge(ecr, desired())
+    converge_repository.converge(ecr, desired())
     put_images(ecr, "team/app", 3)
     calls.clear()
-    with pytest.raises(repo.RepositoryError) as caught:
-        repo.converge(ecr, desired(state="absent"), check_mode=check_mode)
+    with pytest.raises(common_errors.RepositoryError) as caught:
+        converge_repository.converge(ecr, desired(state="absent"), check_mode=check_mode)
     assert caught.value.option == "force"
     assert "holds 3 images, so nothing was deleted. Set force=true" in caught.value.message
     assert calls.writes == []
-    assert repo.read_repository(ecr, "team/app") is not None
+    assert converge_repository.read_repository(ecr, "team/app") is not None
 
 
 def test_delete_with_one_image_says_image(ecr):
-    repo.converge(ecr, desired())
+    converge_repository.converge(ecr, desired())
     put_images(ecr, "team/app", 1)
-    with pytest.raises(repo.RepositoryError, match="holds 1 image, so"):
-        repo.converge(ecr, desired(state="absent"))
+    with pytest.raises(common_errors.RepositoryError, match="holds 1 image, so"):
+        converge_repository.converge(ecr, desired(state="absent"))
 
 
 def test_delete_race_not_empty_is_reported_with_the_count(ecr):
-    repo.converge(ecr, desired())
+    converge_repository.converge(ecr, desired())
     put_images(ecr, "team/app", 2)
-    with pytest.raises(repo.RepositoryError, match="holds 2 images"):
-        repo.delete_repository(ecr, "team/app")
+    with pytest.raises(common_errors.RepositoryError, match="holds 2 images"):
+        api_repositories.delete_repository(ecr, "team/app")
 
 
 def test_delete_with_force_four_steps(ecr, calls):
-    repo.converge(ecr, desired(tags={"a": "b"}))
+    converge_repository.converge(ecr, desired(tags={"a": "b"}))
     put_images(ecr, "team/app", 2)
-    existing = repo.read_repository(ecr, "team/app")
+    existing = converge_repository.read_repository(ecr, "team/app")
 
     calls.clear()
-    changed, before, after = repo.converge(ecr, desired(state="absent", force=True), check_mode=True)
+    changed, before, after = converge_repository.converge(ecr, desired(state="absent", force=True), check_mode=True)
     assert (changed, before, after) == (True, existing, {})
-    assert calls.writes == [] and repo.read_repository(ecr, "team/app") is not None
+    assert calls.writes == [] and converge_repository.read_repository(ecr, "team/app") is not None
 
     calls.clear()
-    changed, before, after = repo.converge(ecr, desired(state="absent", force=True))
+    changed, before, after = converge_repository.converge(ecr, desired(state="absent", force=True))
     assert (changed, before, after) == (True, existing, {})
     assert calls.writes == ["DeleteRepository"]
-    assert repo.read_repository(ecr, "team/app") is None
+    assert converge_repository.read_repository(ecr, "team/app") is None
 
     for check_mode in (True, False):
         calls.clear()
-        assert repo.converge(ecr, desired(state="absent", force=True), check_mode) == (False, {}, {})
+        assert converge_repository.converge(ecr, desired(state="absent", force=True), check_mode) == (False, {}, {})
         assert calls.writes == []
 
 
 def test_delete_empty_repository_without_force(ecr, calls):
-    repo.converge(ecr, desired())
+    converge_repository.converge(ecr, desired())
     calls.clear()
-    changed, unused_before, after = repo.converge(ecr, desired(state="absent"))
+    changed, unused_before, after = converge_repository.converge(ecr, desired(state="absent"))
     assert changed is True and after == {}
     assert calls.writes == ["DeleteRepository"]
 
 
 def test_aws_errors_become_failed_to_messages(ecr):
     with pytest.raises(ECRError) as caught:
-        repo.apply_changes(
+        api_repositories.apply_changes(
             ecr,
             [
-                repo.Change(
+                models_repository_settings.Change(
                     "put_image_scanning_configuration",
                     {
                         "repositoryName": "team/missing",
@@ -843,14 +874,16 @@ def test_aws_errors_become_failed_to_messages(ecr):
 
 def test_converge_with_a_batch_read(ecr, calls):
     """A bulk caller passes what it read; converge then makes no reads of its own."""
-    repo.converge(ecr, desired())
-    entries = repo.describe_repositories(ecr, ["team/app", "team/none"])
-    have = repo.repository_from_api(entries[0], repo.list_tags(ecr, entries[0]["repositoryArn"]))
+    converge_repository.converge(ecr, desired())
+    entries = api_repositories.describe_repositories(ecr, ["team/app", "team/none"])
+    have = models_repository_settings.repository_from_api(
+        entries[0], api_tags.list_tags(ecr, entries[0]["repositoryArn"])
+    )
     calls.clear()
-    changed, unused_before, unused_after = repo.converge(ecr, desired(scan_on_push=True), current=have, read=False)
+    changed, unused_before, unused_after = converge_repository.converge(ecr, desired(scan_on_push=True), current=have)
     assert changed is True and calls.calls == ["PutImageScanningConfiguration"]
     calls.clear()
-    changed, unused_before, unused_after = repo.converge(ecr, desired(name="team/new"), current=None, read=False)
+    changed, unused_before, unused_after = converge_repository.converge(ecr, desired(name="team/new"), current=None)
     assert changed is True and calls.calls == ["CreateRepository"]
 
 
@@ -862,7 +895,7 @@ def test_converge_with_a_batch_read(ecr, calls):
 @pytest.fixture
 def three(ecr, calls):
     for name in ("team/b", "team/a", "other/c"):
-        repo.converge(ecr, desired(name=name, tags={"n": name}))
+        converge_repository.converge(ecr, desired(name=name, tags={"n": name}))
     ecr.set_repository_policy(
         repositoryName="team/a",
         policyText=json.dumps(
@@ -894,7 +927,7 @@ def three(ecr, calls):
 
 
 def test_list_all_sorted(ecr, three, calls):
-    result = repo.list_repositories(ecr)
+    result = converge_repository_info.list_repositories(ecr)
     assert [r["name"] for r in result] == ["other/c", "team/a", "team/b"]
     assert result[0]["tags"] == {"n": "other/c"}
     assert "policy" not in result[0] and "lifecycle_policy" not in result[0]
@@ -902,35 +935,43 @@ def test_list_all_sorted(ecr, three, calls):
 
 
 def test_list_by_prefix(ecr, three):
-    assert [r["name"] for r in repo.list_repositories(ecr, name_prefix="team/")] == ["team/a", "team/b"]
-    assert repo.list_repositories(ecr, name_prefix="nothing/") == []
+    assert [r["name"] for r in converge_repository_info.list_repositories(ecr, name_prefix="team/")] == [
+        "team/a",
+        "team/b",
+    ]
+    assert converge_repository_info.list_repositories(ecr, name_prefix="nothing/") == []
 
 
 def test_list_by_names_keeps_order_and_skips_missing(ecr, three, calls):
-    result = repo.list_repositories(ecr, names=["team/b", "team/missing", "other/c"], registry_host="r.example:5000")
+    result = converge_repository_info.list_repositories(
+        ecr, names=["team/b", "team/missing", "other/c"], registry_host="r.example:5000"
+    )
     assert [r["name"] for r in result] == ["team/b", "other/c"]
     assert result[0]["uri"] == "r.example:5000/team/b"
     assert calls.writes == []
 
 
 def test_list_by_names_validates_names(ecr):
-    with pytest.raises(repo.RepositoryError) as caught:
-        repo.list_repositories(ecr, names=["ok/name", "Bad"])
+    with pytest.raises(common_errors.RepositoryError) as caught:
+        converge_repository_info.list_repositories(ecr, names=["ok/name", "Bad"])
     assert caught.value.option == "names[1]"
 
 
 def test_list_with_policies(ecr, three):
-    result = {r["name"]: r for r in repo.list_repositories(ecr, include_policy=True, include_lifecycle_policy=True)}
+    result = {
+        r["name"]: r
+        for r in converge_repository_info.list_repositories(ecr, include_policy=True, include_lifecycle_policy=True)
+    }
     assert result["team/a"]["policy"]["Statement"][0]["Sid"] == "pull"
     assert result["team/a"]["lifecycle_policy"] == three
     assert result["team/b"]["policy"] is None and result["team/b"]["lifecycle_policy"] is None
 
 
 def test_describe_repositories_batches(ecr, calls, monkeypatch):
-    monkeypatch.setattr(repo, "DESCRIBE_BATCH", 2)
+    monkeypatch.setattr(api_repositories, "DESCRIBE_BATCH", 2)
     for name in ("r/1", "r/2", "r/3"):
-        repo.converge(ecr, desired(name=name))
+        converge_repository.converge(ecr, desired(name=name))
     calls.clear()
-    found = repo.describe_repositories(ecr, ["r/3", "r/1", "r/2", "r/1"])
+    found = api_repositories.describe_repositories(ecr, ["r/3", "r/1", "r/2", "r/1"])
     assert [e["repositoryName"] for e in found] == ["r/3", "r/1", "r/2"]
     assert calls.calls == ["DescribeRepositories", "DescribeRepositories"]

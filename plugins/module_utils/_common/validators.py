@@ -1,0 +1,94 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the dockyard.ecr project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Validators shared by every entry point (pure): account IDs, repository names, registry hosts, regions.
+
+Each raises an ``ECRError`` subclass whose message names the option and the fix, before any AWS call.
+"""
+
+import re
+
+from ansible.module_utils.common.text.converters import to_text
+from ansible_collections.dockyard.ecr.plugins.module_utils._common import partitions
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import ECRError, RepositoryError
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.registry import normalize_registry_host
+
+# An AWS account ID (a registry ID): exactly 12 digits.
+ACCOUNT_ID_RE = re.compile(r"[0-9]{12}")
+# ECR's RepositoryName pattern as the current botocore service model gives it (it follows the OCI
+# distribution spec: components joined by '.', '_', '__' or runs of '-'); 2 to 256 characters.
+# The older pattern in the ECR API reference and in moto, (?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*...,
+# is stricter: it refuses '__' and '--', which ECR itself accepts.
+_NAME_COMPONENT = r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*"
+NAME_RE = re.compile(rf"{_NAME_COMPONENT}(?:/{_NAME_COMPONENT})*")
+NAME_MIN, NAME_MAX = 2, 256
+# What registry_host may be: a host name or IPv4 address, or an [IPv6] address, with an optional port.
+REGISTRY_HOST_RE = re.compile(r"^(?:[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$")
+
+
+def validate_name(name, option="name"):
+    """Raise RepositoryError unless ``name`` is a valid ECR repository name."""
+    if not isinstance(name, str) or not name:
+        raise RepositoryError(message=f"{option}: a repository name is required", option=option)
+    if not NAME_MIN <= len(name) <= NAME_MAX:
+        raise RepositoryError(
+            message=(
+                f"{option}: {name!r} is {len(name)} characters long; "
+                f"an ECR repository name has {NAME_MIN} to {NAME_MAX} characters"
+            ),
+            option=option,
+        )
+    if NAME_RE.fullmatch(name):
+        return name
+    hint = ""
+    if name != name.lower() and NAME_RE.fullmatch(name.lower()):
+        hint = f" (ECR names are lower case: use {name.lower()!r})"
+    raise RepositoryError(
+        message=(
+            f"{option}: {name!r} is not a valid ECR repository name{hint}. Use lower-case letters and digits, "
+            "with '.', '_', '__' or '-' between them and '/' between path components, starting and ending with a "
+            "letter or digit (for example 'team/app-api')"
+        ),
+        option=option,
+    )
+
+
+def validate_registry_id(registry_id, option="registry_id", error=RepositoryError):
+    """The 12-digit account ID ``registry_id`` (stripped), None when left out; ``error`` naming ``option`` else."""
+    if registry_id is None:
+        return None
+    registry_id = to_text(registry_id).strip()
+    if not ACCOUNT_ID_RE.fullmatch(registry_id):
+        raise error(
+            message=(
+                f"{option}: {registry_id!r} is not an AWS account ID; give the 12 digits of the account "
+                "that owns the registry (as a quoted string, so leading zeros stay), or leave it out for your own"
+            ),
+            option=option,
+        )
+    return registry_id
+
+
+def validate_registry_host(registry_host, option="registry_host", error=ECRError):
+    """Reject a registry_host that is not a host[:port] (after dropping a scheme and slashes)."""
+    host = normalize_registry_host(registry_host)
+    if host is None:
+        return None
+    if not REGISTRY_HOST_RE.match(host):
+        raise error(
+            message=(
+                f"{option}: {registry_host!r} is not a host name with an optional port; give it as HOST or "
+                "HOST:PORT without a path (for example 123456789012.dkr.ecr.eu-west-1.amazonaws.com or 127.0.0.1:5000)"
+            ),
+            option=option,
+        )
+    return host
+
+
+def validate_region(region, option="region", error=ECRError):
+    """``region`` when it has the shape of an AWS region name; ``error`` naming ``option`` else."""
+    if not partitions.is_region_name(region):
+        raise error(message=f"{option}: {region!r} is not an AWS region; give one like 'eu-west-1'", option=option)
+    return region

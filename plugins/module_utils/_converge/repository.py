@@ -1,0 +1,90 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the dockyard.ecr project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Converge one repository's settings: read, compare, write only what differs; the same path in check mode.
+
+Written for one repository per call *and* for the bulk caller converging a hundred repositories in one
+process with a thread pool: no module object, plain dicts in and out, ``ECRError`` raised.
+"""
+
+from ansible_collections.dockyard.ecr.plugins.module_utils._api.images import count_images
+from ansible_collections.dockyard.ecr.plugins.module_utils._api.repositories import (
+    apply_changes,
+    check_client_supports,
+    delete_repository,
+    describe_repository,
+)
+from ansible_collections.dockyard.ecr.plugins.module_utils._api.tags import list_tags
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import (
+    ECRError,
+    error_code,
+    repository_not_empty,
+)
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.unread import UNREAD
+from ansible_collections.dockyard.ecr.plugins.module_utils._models.repository_settings import (
+    compare,
+    expected_repository,
+    repository_from_api,
+)
+
+
+def read_repository(client, name, registry_id=None, registry_host=None):
+    """The repository's settings (snake_case, with tags), or None when it does not exist."""
+    entry = describe_repository(client, name, registry_id)
+    if entry is None:
+        return None
+    tags = list_tags(client, entry["repositoryArn"], name)
+    if tags is None:
+        return None
+    return repository_from_api(entry, tags, registry_host)
+
+
+def converge(client, desired, check_mode=False, resolver=None, registry_host=None, current=UNREAD):
+    """Make one repository match ``desired`` (from ``validate_params``). Returns (changed, before, after).
+
+    ``before``/``after`` are repository dicts ({} for no repository). With ``check_mode`` nothing
+    is written and ``after`` is the prediction. A bulk caller passes what it read in a batch as ``current``
+    (None: known not to exist; see ``_common.unread``).
+    Raises RepositoryError (request cannot be met, nothing written) or ECRError (AWS refused).
+    """
+    name = desired["name"]
+    registry_id = desired.get("registry_id")
+    if current is UNREAD:
+        current = read_repository(client, name, registry_id, registry_host)
+
+    if desired.get("state", "present") == "absent":
+        if not current:
+            return False, {}, {}
+        if not desired.get("force"):
+            count = count_images(client, name, current.get("registry_id") or registry_id)
+            if count:
+                raise repository_not_empty(name, count)
+        if not check_mode:
+            delete_repository(client, name, registry_id, force=bool(desired.get("force")))
+        return True, current, {}
+
+    changes = compare(current, desired, resolver)
+    if not changes:
+        return False, current, current
+    check_client_supports(client, changes)
+    after = expected_repository(current, desired)
+    if check_mode:
+        return True, current or {}, after
+    try:
+        responses = apply_changes(client, changes)
+    except ECRError as e:
+        if current is not None or error_code(e) != "RepositoryAlreadyExistsException":
+            raise
+        # A retried CreateRepository whose first attempt ECR applied (the answer was lost), or another
+        # creator in between: the repository exists now, so converge its settings instead of failing.
+        current = read_repository(client, name, registry_id, registry_host)
+        if current is None:
+            raise
+        apply_changes(client, compare(current, desired, resolver))
+        return True, {}, expected_repository(current, desired)
+    if current is None:
+        # CreateRepository returns the repository as ECR made it (ARN, URI, the KMS key it chose).
+        after = repository_from_api(responses[0]["repository"], after["tags"], registry_host)
+    return True, current or {}, after

@@ -1,0 +1,281 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the dockyard.ecr project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""An ``ecr_repositories`` request, pure: every entry checked before any AWS call, and the run's report.
+
+Entries are checked with the validators the single modules use (``repository_request``,
+``policy_request``, ``lifecycle_request``); a message names the entry and the option
+(``repositories[3] (name 'team/api'). lifecycle.rules[priority=2].count_unit: ...``), and all invalid
+entries are reported at once.
+"""
+
+import copy
+import json
+import re
+
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import BulkError, ECRError
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.options import (
+    GRANT_OPTIONS,
+    GRANT_SPEC,
+    LIFECYCLE_RULE_OPTIONS,
+    REPOSITORY_OPTIONS,
+    STATES,
+)
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.validators import validate_registry_id
+from ansible_collections.dockyard.ecr.plugins.module_utils._models import (
+    lifecycle_request,
+    policy_request,
+    repository_request,
+)
+
+# ECR's API rate limits are per account and region, shared by every caller, and most ECR control
+# plane operations allow a few to a few tens of requests per second; AWSRetry backs off when one is
+# throttled. 8 parallel requests keep a run well inside them while hiding the round trip latency.
+DEFAULT_CONCURRENCY = 8
+MAX_CONCURRENCY = 50
+ACCESS_OPTIONS = GRANT_OPTIONS + ("policy",)
+MAX_MESSAGES = 20  # invalid entries or failures spelled out in one message
+
+LIFECYCLE_OPTIONS = dict(
+    state=dict(type="str", choices=list(STATES), default="present"),
+    rules=dict(type="list", elements="dict", options=LIFECYCLE_RULE_OPTIONS),
+    policy=dict(type="json"),
+    keep_last=dict(type="int"),
+    expire_untagged_after_days=dict(type="int"),
+    keep_tag_prefixes=dict(type="list", elements="str"),
+)
+
+# One entry of the ``repositories`` option: what ecr_repo, ecr_policy and ecr_lifecycle take for one
+# repository. Checked per entry with Ansible's own ArgumentSpecValidator, so types are converted as in
+# the single modules and every message can name the entry (Ansible's checks of list elements do not).
+ENTRY_OPTIONS = dict(
+    REPOSITORY_OPTIONS,
+    **GRANT_SPEC,
+    policy=dict(type="json"),
+    purge_statements=dict(type="bool", default=True),
+    lifecycle=dict(type="dict", options=LIFECYCLE_OPTIONS),
+)
+
+# A message that starts with an option path ("rules[priority=2].count_unit: ...", "pull[0]: ...").
+_PATH_START = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:\[[^\]]*\])*(?:\.[A-Za-z_][A-Za-z0-9_]*(?:\[[^\]]*\])*)*: ")
+
+
+def entry_label(index, name=None):
+    """``repositories[3] (name 'team/api')``: how messages name an entry."""
+    if isinstance(name, str) and name:
+        return f"repositories[{index}] (name {name!r})"
+    return f"repositories[{index}]"
+
+
+def located(label, message, section=None):
+    """A validator's message placed in the entry: ``LABEL.SECTION.path: ...`` or ``LABEL.SECTION: ...``."""
+    where = f"{label}.{section}" if section else label
+    if _PATH_START.match(message):
+        return f"{where}.{message}"
+    return f"{where}: {message}"
+
+
+def _is_unset(value):
+    """Whether an entry's ``lifecycle`` asks for nothing: left out, null, or a dict of nulls ({})."""
+    return value is None or (isinstance(value, dict) and all(v is None for v in value.values()))
+
+
+def _spec_errors(label, errors):
+    messages = []
+    for error in errors:
+        text = str(error)
+        if type(error).__name__ == "UnsupportedError":
+            text = f"unsupported option(s) {text}"
+        messages.append(located(label, text))
+    return messages
+
+
+def _access_request(params, name, registry_id, allow_public):
+    """None (the policy is left alone), or {desired, state, purge_statements} for ``converge_repository_policy``.
+
+    Grants given as empty lists only (and no ``policy``) mean nobody is granted anything: the grants'
+    statements go, which is ecr_policy's state=absent (the whole policy with ``purge_statements``).
+    """
+    given = [option for option in GRANT_OPTIONS if params.get(option) is not None]
+    purge = params.get("purge_statements")
+    purge = True if purge is None else bool(purge)
+    if params.get("policy") is None and not given:
+        return None
+    if params.get("policy") is None and not any(params[option] for option in given):
+        return {"desired": None, "state": "absent", "purge_statements": purge}
+    request = policy_request.validate_params(
+        dict(
+            {option: params.get(option) for option in ACCESS_OPTIONS},
+            scope="repository",
+            state="present",
+            repository=name,
+            registry_id=registry_id,
+            purge_statements=purge,
+            allow_public=allow_public,
+        )
+    )
+    return {"desired": request["desired"], "state": "present", "purge_statements": purge}
+
+
+def _lifecycle_request(raw, params, features, cache=None):
+    """None (left alone), or {document}: the validated policy to set, or None to remove it.
+
+    ``cache`` (a dict shared by the entries of one request) keeps the documents already validated: a
+    fleet usually gives most repositories the same lifecycle, and jsonschema is the costly part.
+    """
+    if _is_unset(raw):
+        return None
+    wanted = params.get("lifecycle") or {}
+    if cache is None:
+        return {"document": lifecycle_request.desired_document(wanted, features)}
+    key = json.dumps(wanted, sort_keys=True, default=str)
+    if key not in cache:
+        cache[key] = lifecycle_request.desired_document(wanted, features)
+    return {"document": copy.deepcopy(cache[key])}
+
+
+def validate_entry(index, entry, registry_id=None, allow_public=False, features=None, cache=None):
+    """Check one entry; return its request, or raise BulkError whose message names the entry.
+
+    The request: index, label, name, state, ``repository`` (``repository.validate_params``), ``access``
+    (None: left alone) and ``lifecycle`` (None: left alone).
+    """
+    label = entry_label(index, entry.get("name") if isinstance(entry, dict) else None)
+    if not isinstance(entry, dict):
+        raise BulkError(
+            message=f"{label}: give a dict with at least name (for example {{name: team/app}})",
+            option="repositories",
+        )
+    checked = ArgumentSpecValidator(ENTRY_OPTIONS).validate(copy.deepcopy(entry))
+    if checked.error_messages:
+        raise BulkError(message="; ".join(_spec_errors(label, checked.errors)), option="repositories")
+    params = checked.validated_parameters
+    section = None
+    try:
+        desired = repository_request.validate_params(dict(params, registry_id=registry_id))
+        access = _access_request(params, desired["name"], registry_id, allow_public)
+        section = "lifecycle"
+        lifecycle = _lifecycle_request(entry.get("lifecycle"), params, features, cache)
+    except ECRError as e:
+        raise BulkError(message=located(label, e.message, section), option="repositories") from e
+    return {
+        "index": index,
+        "label": label,
+        "name": desired["name"],
+        "state": desired["state"],
+        "repository": desired,
+        "access": access,
+        "lifecycle": lifecycle,
+    }
+
+
+def _combined(messages, what):
+    if len(messages) == 1:
+        return messages[0]
+    shown = "; ".join(messages[:MAX_MESSAGES])
+    more = f"; and {len(messages) - MAX_MESSAGES} more" if len(messages) > MAX_MESSAGES else ""
+    return f"{len(messages)} {what}: {shown}{more}"
+
+
+def validate_concurrency(concurrency):
+    if concurrency is None:
+        return DEFAULT_CONCURRENCY
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or not 1 <= concurrency <= MAX_CONCURRENCY:
+        raise BulkError(
+            message=(
+                f"concurrency: {concurrency!r} is not a number of parallel requests from 1 to {MAX_CONCURRENCY}; "
+                f"the default {DEFAULT_CONCURRENCY} stays within ECR's API rate limits"
+            ),
+            option="concurrency",
+        )
+    return concurrency
+
+
+def validate_params(params, features=None):
+    """Check the whole request before any AWS call; return the requests, one per entry, in input order.
+
+    ``params``: ``repositories`` (list of entries), ``registry_id``, ``allow_public``. ``features``: what
+    the installed botocore supports for lifecycle policies (``lifecycle.supported_features``).
+    Raises BulkError naming every invalid entry (up to MAX_MESSAGES in the message), or the option.
+    """
+    registry_id = validate_registry_id(params.get("registry_id"))
+    entries = params.get("repositories")
+    if not isinstance(entries, (list, tuple)):
+        raise BulkError(message="repositories: give a list of repositories (dicts with name)", option="repositories")
+    allow_public = bool(params.get("allow_public"))
+    requests, messages, seen, cache = [], [], {}, {}
+    for index, entry in enumerate(entries):
+        try:
+            request = validate_entry(index, entry, registry_id, allow_public, features, cache)
+        except BulkError as e:
+            messages.append(e.message)
+            continue
+        first = seen.setdefault(request["name"], request)
+        if first is not request:
+            messages.append(
+                f"{request['label']}.name: the same repository as {first['label']}; give each repository once "
+                "(merge the two entries)"
+            )
+            continue
+        requests.append(request)
+    if messages:
+        raise BulkError(message=_combined(messages, "entries of repositories are invalid"), option="repositories")
+    return requests
+
+
+def summarize(results):
+    """Counts over the results: total, changed, created, updated, deleted, unchanged, failed, and names."""
+    summary = {
+        "total": len(results),
+        "changed": 0,
+        "created": 0,
+        "updated": 0,
+        "deleted": 0,
+        "unchanged": 0,
+        "failed": 0,
+        "changed_names": [],
+        "failed_names": [],
+    }
+    for result in results:
+        failed = bool(result.get("failed"))
+        if result.get("changed"):
+            summary["changed"] += 1
+            summary["changed_names"].append(result["name"])
+        if failed:
+            summary["failed"] += 1
+            summary["failed_names"].append(result["name"])
+        if not (failed and result["action"] == "unchanged"):
+            summary[result["action"]] += 1
+    return summary
+
+
+def combined_diff(results):
+    """Ansible's list form of ``diff``: one before/after pair per changed repository, headed by its name."""
+    return [
+        {
+            "before_header": result["name"],
+            "after_header": result["name"],
+            "before": result["diff"]["before"],
+            "after": result["diff"]["after"],
+        }
+        for result in results
+        if result.get("changed")
+    ]
+
+
+def failure_message(results):
+    """None when every repository converged; else one message naming the failed repositories."""
+    failed = [r for r in results if r.get("failed")]
+    if not failed:
+        return None
+    changed = sum(1 for r in results if r.get("changed") and not r.get("failed"))
+    head = (
+        f"{len(failed)} of {len(results)} repositories failed; the other {len(results) - len(failed)} converged "
+        f"({changed} changed)"
+    )
+    messages = [r["msg"] for r in failed]
+    more = f"; and {len(messages) - MAX_MESSAGES} more" if len(messages) > MAX_MESSAGES else ""
+    return f"{head}: {'; '.join(messages[:MAX_MESSAGES])}{more}"
