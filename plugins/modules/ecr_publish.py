@@ -368,11 +368,14 @@ except ImportError:
 
 from ansible.module_utils.basic import missing_required_lib
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-from ansible_collections.dockyard.ecr.plugins.module_utils import auth
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.clients import ecr_client
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.credentials import honour_security_token
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import ECRError, translate_errors
 from ansible_collections.dockyard.ecr.plugins.module_utils._converge import publish
+from ansible_collections.dockyard.ecr.plugins.module_utils._converge.login import login as converge_login
 from ansible_collections.dockyard.ecr.plugins.module_utils._models import publish_plan as plan
-from ansible_collections.dockyard.ecr.plugins.module_utils.ecr import ECRError
+from ansible_collections.dockyard.ecr.plugins.module_utils._models.auth_file import resolve_auth_files
+from ansible_collections.dockyard.ecr.plugins.module_utils._models.login_plan import Registry
 
 
 def run(argv, env=None):
@@ -407,21 +410,17 @@ def read_compose(path):
 
 def target_clients(module, target):
     """The ECR client for a target: the module's credentials, or a session in the target's role."""
-    retry = AWSRetry.jittered_backoff()
     if not target["role_arn"]:
-        return module.client("ecr", retry_decorator=retry, region=target["region"])
-    sts = module.client("sts", retry_decorator=retry, region=target["region"])
-    try:
+        return ecr_client(module, region=target["region"])
+    sts = ecr_client(module, "sts", region=target["region"])
+    with translate_errors(f"assume role {target['role_arn']} for {target['account']}"):
         credentials = sts.assume_role(
             RoleArn=target["role_arn"], RoleSessionName="dockyard-ecr-publish", aws_retry=True
         )["Credentials"]
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        raise ECRError(message=f"Failed to assume role {target['role_arn']} for {target['account']}", exception=e)
     for key in ("SecretAccessKey", "SessionToken"):
         module.no_log_values.add(credentials[key])
-    return module.client(
-        "ecr",
-        retry_decorator=retry,
+    return ecr_client(
+        module,
         region=target["region"],
         aws_access_key_id=credentials["AccessKeyId"],
         aws_secret_access_key=credentials["SecretAccessKey"],
@@ -430,6 +429,7 @@ def target_clients(module, target):
 
 
 def main():
+    honour_security_token()
     argument_spec = dict(
         images=dict(
             type="list",
@@ -503,7 +503,7 @@ def main():
         builds = publish.prepare_builds(run, requests, options)
         plan.check_platforms(engine_name, [b["request"] for b in builds])
         engine = publish.Engine(engine_name, run, params["docker_host"], params["docker_config"])
-        auth_files = auth.resolve_auth_files(
+        auth_files = resolve_auth_files(
             ["docker" if engine_name == "docker" else "podman"],
             docker_config=(
                 os.path.join(params["docker_config"], "config.json")
@@ -532,8 +532,8 @@ def main():
         target, ecr = targets[index], clients[index]
 
         def login():
-            auth.login(
-                [auth.Registry(target["account"], target["region"], target["host"])],
+            converge_login(
+                [Registry(target["account"], target["region"], target["host"])],
                 auth_files,
                 lambda region: ecr,
                 check_mode=check_mode,

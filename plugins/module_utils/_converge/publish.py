@@ -16,21 +16,19 @@ import tempfile
 import threading
 import time
 
-from ansible_collections.dockyard.ecr.plugins.module_utils import repository as repository_utils
+from ansible_collections.dockyard.ecr.plugins.module_utils._api.images import batch_get_images, describe_images
+from ansible_collections.dockyard.ecr.plugins.module_utils._api.repositories import describe_repositories
+from ansible_collections.dockyard.ecr.plugins.module_utils._converge import repository as repository_converge
 from ansible_collections.dockyard.ecr.plugins.module_utils._models import publish_plan as plan
-from ansible_collections.dockyard.ecr.plugins.module_utils.image import (
+from ansible_collections.dockyard.ecr.plugins.module_utils._models.image import tag_is_immutable
+from ansible_collections.dockyard.ecr.plugins.module_utils._models.manifests import (
     INDEX_MANIFESTS,
-    batch_get_images,
     config_digest,
-    describe_images,
     manifest_media_type,
     parse_manifest,
-    tag_is_immutable,
 )
-from ansible_collections.dockyard.ecr.plugins.module_utils.repository import (
-    describe_repositories,
-    repository_from_api,
-)
+from ansible_collections.dockyard.ecr.plugins.module_utils._models.repository_request import validate_params
+from ansible_collections.dockyard.ecr.plugins.module_utils._models.repository_settings import repository_from_api
 
 VERIFY_ATTEMPTS = 10
 VERIFY_DELAY = 1.0
@@ -380,10 +378,8 @@ def publish_target(target, builds, ecr, engine, login, options, check_mode, crea
                 "(create_repository: true, publish_create_repository, or the repositories role)",
                 "create_repository",
             )
-        desired = repository_utils.validate_params({"name": name, "registry_id": target["account"]})
-        _changed, _before, after = repository_utils.converge(
-            ecr, desired, check_mode=check_mode, current=None, read=False
-        )
+        desired = validate_params({"name": name, "registry_id": target["account"]})
+        _changed, _before, after = repository_converge.converge(ecr, desired, check_mode=check_mode, current=None)
         changed = True
         repositories[name] = after or {}
 

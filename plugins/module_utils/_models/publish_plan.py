@@ -23,14 +23,19 @@ the registries, hands what it read to these functions and carries out what they 
 import os
 import re
 
-from ansible_collections.dockyard.ecr.plugins.module_utils._common.partitions import registry_host
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.partitions import is_region_name
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.registry import (
+    normalize_registry_host,
+    registry_host_for,
+)
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.validators import (
+    ACCOUNT_ID_RE,
+    NAME_MAX,
+    NAME_MIN,
+    NAME_RE,
+)
+from ansible_collections.dockyard.ecr.plugins.module_utils._models.image import TAG_RE
 
-# A tag as the OCI distribution spec and the container tools accept it (image.TAG_RE's rule).
-TAG_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
-# ECR's repository name pattern (repository.py's rule).
-REPOSITORY_RE = re.compile(r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*")
-ACCOUNT_RE = re.compile(r"[0-9]{12}")
-REGION_RE = re.compile(r"[a-z]{2}(?:-[a-z]+)+-[0-9]+")
 PLATFORM_RE = re.compile(r"[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?")
 BUILD_ARG_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 ENGINES = ("podman", "buildah", "docker")
@@ -137,10 +142,11 @@ def normalize_build_args(value, option):
 
 
 def validate_repository(name, option):
-    if not isinstance(name, str) or len(name) < 2 or len(name) > 256 or not REPOSITORY_RE.fullmatch(name):
+    if not isinstance(name, str) or not NAME_MIN <= len(name) <= NAME_MAX or not NAME_RE.fullmatch(name):
         raise PlanError(
-            f"{option}: {name!r} is not a valid ECR repository name; use 2 to 256 lower-case letters and digits, "
-            "with '.', '_' or '-' between them and '/' between path components (for example team/app-api)",
+            f"{option}: {name!r} is not a valid ECR repository name; use {NAME_MIN} to {NAME_MAX} lower-case letters "
+            "and digits, with '.', '_', '__' or '-' between them and '/' between path components "
+            "(for example team/app-api)",
             option,
         )
     return name
@@ -458,14 +464,13 @@ def normalize_targets(targets):
         where = f"targets[{index}]"
         account = str(target.get("account") or "")
         region = str(target.get("region") or "")
-        if not ACCOUNT_RE.fullmatch(account):
+        if not ACCOUNT_ID_RE.fullmatch(account):
             raise PlanError(f"{where}.account: {account!r} is not an AWS account ID (12 digits)", "targets")
-        if not REGION_RE.fullmatch(region):
+        if not is_region_name(region):
             raise PlanError(f"{where}.region: {region!r} is not an AWS region name (for example eu-west-1)", "targets")
-        host = str(target.get("host") or "").strip()
-        host = re.sub(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", "", host).rstrip("/")
+        host = normalize_registry_host(str(target.get("host") or ""))
         name = str(target.get("name") or f"{account} {region}")
-        key = (account, region, host or registry_host(account, region))
+        key = (account, region, registry_host_for(account, region, host))
         if key in seen:
             if name not in seen[key]["names"]:
                 seen[key]["names"].append(name)
