@@ -152,7 +152,6 @@ def test_image_requests_make_contexts_absolute_and_refuse_one_repository_twice()
         plan.image_requests([{"repository": "Team/App", "context": "a"}], [], "/")
 
 
-
 @pytest.mark.parametrize("name", ["team__tools/app", "team/app--api", "ab"])
 def test_repository_names_follow_ecr_s_current_pattern(name):
     # ECR (botocore's model) accepts '__' and runs of '-', which the older documented pattern refused.
@@ -163,6 +162,7 @@ def test_repository_names_follow_ecr_s_current_pattern(name):
 def test_repository_names_ecr_refuses(name):
     with pytest.raises(plan.PlanError, match="is not a valid ECR repository name"):
         plan.image_requests([{"repository": name, "context": "a"}], [], "/")
+
 
 REQUEST = {"repository": "team/app", "context": "/src/app", "source": "images[0]", "tags": []}
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
