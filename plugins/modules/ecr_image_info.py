@@ -233,6 +233,7 @@ tag_details:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.clients import ecr_client
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.credentials import honour_security_token
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import ECRError
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.validators import (
     validate_name,
@@ -244,6 +245,7 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._models.image import 
 
 
 def main():
+    honour_security_token()
     argument_spec = dict(
         repository=dict(type="str", required=True),
         registry_id=dict(type="str"),

@@ -461,6 +461,7 @@ diff:
 from ansible.module_utils.basic import missing_required_lib
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.clients import ecr_client
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.credentials import honour_security_token
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import ECRError
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.options import LIFECYCLE_RULE_OPTIONS, STATES
 from ansible_collections.dockyard.ecr.plugins.module_utils._converge.lifecycle import run
@@ -469,6 +470,7 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._models.lifecycle_val
 
 
 def main():
+    honour_security_token()
     argument_spec = dict(
         repository=dict(type="str", required=True, aliases=["name", "repository_name"]),
         registry_id=dict(type="str"),

@@ -337,6 +337,7 @@ diff:
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.caller import caller_account
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.clients import ecr_client
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.credentials import honour_security_token
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import ECRError
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.options import STATES
 from ansible_collections.dockyard.ecr.plugins.module_utils._converge.login import login, logout
@@ -354,6 +355,7 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._models.login_plan im
 
 
 def main():
+    honour_security_token()
     argument_spec = dict(
         registries=dict(
             type="list",

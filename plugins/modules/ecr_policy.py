@@ -291,6 +291,7 @@ from ansible.module_utils.basic import missing_required_lib
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.caller import caller_account
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.clients import ecr_client
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.credentials import honour_security_token
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import ECRError
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.options import GRANT_SPEC, SCOPES, STATES
 from ansible_collections.dockyard.ecr.plugins.module_utils._converge.policy import run
@@ -299,6 +300,7 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._models.policy_reques
 
 
 def main():
+    honour_security_token()
     argument_spec = dict(
         repository=dict(type="str"),
         scope=dict(type="str", choices=list(SCOPES), default="repository"),

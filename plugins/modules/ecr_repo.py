@@ -273,6 +273,7 @@ diff:
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.dockyard.ecr.plugins.module_utils._api.kms import KmsKeyResolver
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.clients import ecr_client, lazy_client
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.credentials import honour_security_token
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import ECRError
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.options import REPOSITORY_OPTIONS
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.validators import validate_registry_host
@@ -282,6 +283,7 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._models.repository_se
 
 
 def main():
+    honour_security_token()
     argument_spec = dict(
         REPOSITORY_OPTIONS,
         registry_id=dict(type="str"),

@@ -167,6 +167,7 @@ repositories:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.clients import ecr_client
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.credentials import honour_security_token
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import ECRError
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.validators import (
     validate_registry_host,
@@ -176,6 +177,7 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._converge.repository_
 
 
 def main():
+    honour_security_token()
     argument_spec = dict(
         names=dict(type="list", elements="str"),
         name_prefix=dict(type="str"),

@@ -429,6 +429,7 @@ diff:
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.dockyard.ecr.plugins.module_utils._api.kms import KmsKeyResolver
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.clients import lazy_client
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.credentials import honour_security_token
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import ECRError
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.validators import (
     validate_registry_host,
@@ -445,6 +446,7 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._models.lifecycle_rul
 
 
 def main():
+    honour_security_token()
     argument_spec = dict(
         # The entries are checked by bulk_request.validate_params (with the same argument spec machinery), so
         # that every message can name the entry; Ansible's own checks of list elements cannot.

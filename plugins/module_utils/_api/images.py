@@ -52,15 +52,9 @@ def batch_get_images(client, repository, image_ids, registry_id=None):
                 continue
             image_id = failure.get("imageId") or {}
             which = image_id.get("imageTag") or image_id.get("imageDigest")
+            hint = " (the manifest is of a type this module does not ask for)" if code == "UnsupportedImageType" else ""
             raise ImageError(
-                message=(
-                    f"Failed to read image {repository}:{which}: {code}: {failure.get('failureReason')}"
-                    + (
-                        " (the manifest is of a type this module does not ask for)"
-                        if code == "UnsupportedImageType"
-                        else ""
-                    )
-                )
+                message=f"Failed to read image {repository}:{which}: {code}: {failure.get('failureReason')}{hint}"
             )
     return images, missing
 
@@ -87,15 +81,13 @@ def describe_images(client, repository, digests=None, registry_id=None):
                 # An image deleted between the two calls: ask for the others one by one.
                 for digest in chunk:
                     try:
-                        details.extend(
-                            client.describe_images(
-                                repositoryName=repository,
-                                imageIds=[{"imageDigest": digest}],
-                                aws_retry=True,
-                                **registry_args(registry_id),
-                            ).get("imageDetails")
-                            or []
+                        response = client.describe_images(
+                            repositoryName=repository,
+                            imageIds=[{"imageDigest": digest}],
+                            aws_retry=True,
+                            **registry_args(registry_id),
                         )
+                        details.extend(response.get("imageDetails") or [])
                     except is_boto3_error_code("ImageNotFoundException"):
                         continue
     return details

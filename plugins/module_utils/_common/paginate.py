@@ -18,4 +18,5 @@ def paginate(client, operation, result_key, **params):
 def chunks(items, size):
     """``items`` (a list) in slices of at most ``size``: for the calls that take 100 names or IDs at a time."""
     for start in range(0, len(items), size):
-        yield items[start : start + size]
+        end = start + size
+        yield items[start:end]

@@ -78,6 +78,11 @@ def known_partitions():
     return [item["partition"] for item in _partitions()]
 
 
+def known_regions():
+    """Every region botocore's endpoint data lists, in any partition (empty without botocore)."""
+    return set().union(*(item["regions"] for item in _partitions()))
+
+
 def is_region_name(region):
     """True when ``region`` has the shape of an AWS region name (``eu-west-1``, ``us-gov-west-1``)."""
     return bool(REGION_RE.match(str(region or "")))

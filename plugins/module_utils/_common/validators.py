@@ -84,6 +84,34 @@ def validate_registry_host(registry_host, option="registry_host", error=ECRError
             ),
             option=option,
         )
+    return _check_host_parts(host, option, error)
+
+
+def _check_host_parts(host, option, error):
+    """Refuse what the shape regex lets through: a port outside 1-65535, a name label starting or ending
+    with ``-`` (``-oProxyCommand``-like values read as options by the tools the host is given to) or empty."""
+    if host.startswith("["):
+        name, _bracket, rest = host.partition("]")
+        port = rest[1:] if rest.startswith(":") else None
+    else:
+        name, sep, port = host.rpartition(":")
+        if not sep:
+            name, port = host, None
+        labels = name.split(".")
+        if any(not label or label.startswith("-") or label.endswith("-") for label in labels):
+            raise error(
+                message=(
+                    f"{option}: {host!r} is not a host name: each dot-separated part is letters, digits, '-' and '_'"
+                    " and starts and ends with a letter or digit; give the registry's host name (for example"
+                    " 123456789012.dkr.ecr.eu-west-1.amazonaws.com or 127.0.0.1:5000)"
+                ),
+                option=option,
+            )
+    if port is not None and not (port.isdigit() and 1 <= int(port) <= 65535):
+        raise error(
+            message=f"{option}: {host!r} has port {port or '(empty)'}; a port is a number from 1 to 65535",
+            option=option,
+        )
     return host
 
 

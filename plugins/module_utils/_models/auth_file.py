@@ -410,7 +410,8 @@ def key_host(key):
     text = key if isinstance(key, str) else ""
     for scheme in ("https://", "http://"):
         if text.lower().startswith(scheme):
-            text = text[len(scheme) :]
+            skip = len(scheme)
+            text = text[skip:]
             break
     return text.split("/", 1)[0]
 

@@ -37,46 +37,12 @@ Registry = namedtuple("Registry", ["registry_id", "region", "host"])
 CHECK_MODE_AUTH = "check-mode: a new token would be fetched"
 
 
-def check_host_parts(host, option):
-    """Refuse what ``validate_registry_host`` lets through: a port outside 1-65535, a name label starting or
-    ending with ``-`` (``-oProxyCommand``-like values read as options by the tools the host is given to) or empty."""
-    if host.startswith("["):
-        name, _bracket, rest = host.partition("]")
-        port = rest[1:] if rest.startswith(":") else None
-    else:
-        name, sep, port = host.rpartition(":")
-        if not sep:
-            name, port = host, None
-        labels = name.split(".")
-        if any(not label or label.startswith("-") or label.endswith("-") for label in labels):
-            raise AuthError(
-                message=(
-                    f"{option}: {host!r} is not a host name: each dot-separated part is letters, digits, '-' and '_'"
-                    " and starts and ends with a letter or digit; give the registry's host name (for example"
-                    " 123456789012.dkr.ecr.eu-west-1.amazonaws.com or 127.0.0.1:5000)"
-                ),
-                option=option,
-            )
-    if port is not None and not (port.isdigit() and 1 <= int(port) <= 65535):
-        raise AuthError(
-            message=f"{option}: {host!r} has port {port or '(empty)'}; a port is a number from 1 to 65535",
-            option=option,
-        )
-    return host
-
-
-def known_regions():
-    """Every region botocore's endpoint data lists, in any partition (empty without botocore)."""
-    # partitions keeps the loaded data private; it is the one home of botocore's partitions.
-    return set().union(*(item["regions"] for item in partitions._partitions()))
-
-
 def region_warnings(registries, known=None):
     """A warning per region botocore does not know (a typo such as ``eu-wset-1``, or a region newer than botocore).
 
     Not a refusal: botocore's list lags behind new regions. Close known names are suggested.
     """
-    known = known_regions() if known is None else set(known)
+    known = partitions.known_regions() if known is None else set(known)
     if not known:
         return []
     warnings, seen = [], set()
@@ -162,7 +128,6 @@ def validate_registries(registries=None, registry_ids=None, default_region=None,
             )
         region = validate_region(region, f"{where}.region" if spec.get("region") else "region", error=AuthError)
         host = validate_registry_host(spec.get("host"), f"{where}.host", error=AuthError)
-        host = host and check_host_parts(host, f"{where}.host")
         result.append(Registry(registry_id, region, host))
     check_helper_hosts(result, credential_helper, [where for where, _spec in specs])
     return result

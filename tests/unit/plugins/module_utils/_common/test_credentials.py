@@ -65,3 +65,21 @@ def test_defaults_to_the_process_environment(monkeypatch):
     (names,) = aws_argument_spec()["session_token"]["fallback"][1:]
     assert "AWS_SESSION_TOKEN" in names
     assert env_fallback(*names) == "from-awx"
+
+
+def _module_files():
+    import pathlib
+
+    root = pathlib.Path(__file__).resolve().parents[5] / "plugins" / "modules"
+    return sorted(root.glob("*.py"))
+
+
+@pytest.mark.parametrize("path", _module_files(), ids=lambda path: path.name)
+def test_every_module_honours_the_awx_token_before_it_reads_its_options(path):
+    import ast
+
+    tree = ast.parse(path.read_text())
+    main = next(node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == "main")
+    first = main.body[0]
+    assert isinstance(first, ast.Expr) and isinstance(first.value, ast.Call), f"{path.name}: main() starts otherwise"
+    assert getattr(first.value.func, "id", None) == "honour_security_token", f"{path.name}: main() must call it first"
