@@ -24,15 +24,13 @@ import os
 import re
 
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.partitions import is_region_name
-from ansible_collections.dockyard.ecr.plugins.module_utils._common.registry import (
-    normalize_registry_host,
-    registry_host_for,
-)
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.registry import registry_host_for
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.validators import (
     ACCOUNT_ID_RE,
     NAME_MAX,
     NAME_MIN,
     NAME_RE,
+    validate_registry_host,
 )
 from ansible_collections.dockyard.ecr.plugins.module_utils._models.image import TAG_RE
 
@@ -468,7 +466,8 @@ def normalize_targets(targets):
             raise PlanError(f"{where}.account: {account!r} is not an AWS account ID (12 digits)", "targets")
         if not is_region_name(region):
             raise PlanError(f"{where}.region: {region!r} is not an AWS region name (for example eu-west-1)", "targets")
-        host = normalize_registry_host(str(target.get("host") or ""))
+        # The host goes onto the engine's command line: validated as every registry_host option is.
+        host = validate_registry_host(str(target.get("host") or ""), option=f"{where}.host", error=PlanError)
         name = str(target.get("name") or f"{account} {region}")
         key = (account, region, registry_host_for(account, region, host))
         if key in seen:

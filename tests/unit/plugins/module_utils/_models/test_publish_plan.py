@@ -307,6 +307,18 @@ def test_targets_get_their_registry_host_from_the_partition():
     [
         ({"account": "1234", "region": "eu-west-1"}, "targets\\[0\\].account: '1234' is not an AWS account ID"),
         ({"account": "123456789012", "region": "Europe"}, "targets\\[0\\].region: 'Europe' is not an AWS region"),
+        (
+            {"account": "123456789012", "region": "eu-west-1", "host": "-oProxyCommand=x"},
+            "targets\\[0\\].host: '-oProxyCommand=x' is not a host name",
+        ),
+        (
+            {"account": "123456789012", "region": "eu-west-1", "host": "127.0.0.1:70000"},
+            "targets\\[0\\].host: '127.0.0.1:70000' has port 70000",
+        ),
+        (
+            {"account": "123456789012", "region": "eu-west-1", "host": "registry.example/path"},
+            "targets\\[0\\].host: 'registry.example/path' is not a host name with an optional port",
+        ),
     ],
 )
 def test_bad_targets(target, message):
