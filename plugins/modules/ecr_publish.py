@@ -355,11 +355,6 @@ import shutil
 import subprocess
 
 try:
-    import botocore  # noqa: F401
-except ImportError:
-    pass  # Handled by AnsibleAWSModule
-
-try:
     import yaml
 
     HAS_YAML = True
