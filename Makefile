@@ -8,21 +8,30 @@ VENV ?= $(ROOT)/.venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 PYTHON_VERSION := 3.11
+# ansible-test sanity's mirror of the checkout (make test gives it one apart from the integration targets').
+SANITY_TREE ?= $(ROOT)/.build/test
 export ANSIBLE_COLLECTIONS_PATH := $(ROOT)/.build/collections
 export PYTHONPATH := $(ROOT)/.build/collections
 export BUILDAH_ISOLATION := chroot
 # The emulator for `make test` listens on its own ports and keeps its state under .build, so a
-# `make demo` emulator (default ports, .localaws) can keep running beside it.
-TEST_MOTO_PORT ?= 45400
-TEST_BRIDGE_PORT ?= 45401
-TEST_REGISTRY_PORT ?= 45743
-TEST_LOCALAWS := LOCALAWS_HOME=$(ROOT)/.build/localaws-test LOCALAWS_MOTO_PORT=$(TEST_MOTO_PORT) \
+# `make demo` emulator (default ports, .localaws) can keep running beside it. The ports are below Linux's
+# ephemeral range (32768-60999), where an outgoing connection may hold a port before a server binds it,
+# and below the 20000-29999 block tests/support picks free ports from.
+TEST_MOTO_PORT ?= 15400
+TEST_BRIDGE_PORT ?= 15401
+TEST_REGISTRY_PORT ?= 15743
+TEST_LOCALAWS_HOME ?= $(ROOT)/.build/localaws-test
+# The version matrix and molecule run beside the integration targets (make test's two lanes): own ports.
+MATRIX_EMULATOR := TEST_MOTO_PORT=15500 TEST_BRIDGE_PORT=15501 TEST_REGISTRY_PORT=15843 \
+	TEST_LOCALAWS_HOME=$(ROOT)/.build/localaws-matrix
+MOLECULE_EMULATOR := LOCALAWS_MOTO_PORT=15460 LOCALAWS_BRIDGE_PORT=15461 LOCALAWS_REGISTRY_PORT=15860
+TEST_LOCALAWS := LOCALAWS_HOME=$(TEST_LOCALAWS_HOME) LOCALAWS_MOTO_PORT=$(TEST_MOTO_PORT) \
 	LOCALAWS_BRIDGE_PORT=$(TEST_BRIDGE_PORT) LOCALAWS_REGISTRY_PORT=$(TEST_REGISTRY_PORT) \
 	LOCALAWS_ACCOUNTS="123456789012 111111111111"
 LOCALAWS := $(PY) $(ROOT)/tools/localaws/localaws
 PY_SOURCES := plugins tests tools
 
-.PHONY: help setup demo test lint sanity units emulator-tests package-tests galaxy-import matrix docs-tests runner-tests integration integration-aws molecule reliability-tests build docs bench clean
+.PHONY: help setup demo test test-lane-images test-lane-checks lint sanity units emulator-tests package-tests galaxy-import matrix docs-tests runner-tests integration integration-aws molecule reliability-tests build docs bench clean
 
 help:
 	@echo "make demo   set up, start the local AWS emulator and run the example job against it"
@@ -34,9 +43,22 @@ help:
 setup:
 	@VENV=$(VENV) bash tools/setup.sh
 
+# Two lanes side by side after lint (2 cores: one waits on emulators and image builds while the other
+# computes). Every tier that builds or pushes images with podman is in the first lane, so no two suites
+# share podman's image store at once; the second lane's emulators (matrix, molecule) have ports of their
+# own, and sanity a test tree of its own. A failing tier fails its lane and `make test`.
 test: setup
-	@$(MAKE) --no-print-directory lint sanity units emulator-tests package-tests galaxy-import docs-tests integration matrix molecule runner-tests reliability-tests
+	@$(MAKE) --no-print-directory lint
+	@$(MAKE) --no-print-directory -j2 --output-sync=line test-lane-images test-lane-checks
 	@echo "make test: all tiers passed"
+
+test-lane-images:
+	@$(MAKE) --no-print-directory integration emulator-tests runner-tests reliability-tests
+
+test-lane-checks:
+	@$(MAKE) --no-print-directory SANITY_TREE=$(ROOT)/.build/test-sanity sanity units package-tests galaxy-import docs-tests
+	@$(MAKE) --no-print-directory $(MATRIX_EMULATOR) matrix
+	@$(MAKE) --no-print-directory molecule $(MOLECULE_EMULATOR)
 
 lint:
 	$(BIN)/black --check --diff --quiet --line-length 120 $(PY_SOURCES)
@@ -46,7 +68,7 @@ lint:
 	$(BIN)/ansible-lint -q playbooks inventories $(wildcard roles/*)
 
 sanity:
-	@tree=$$(bash tools/test-tree.sh) && cd $$tree && \
+	@tree=$$(TEST_TREE=$(SANITY_TREE) bash tools/test-tree.sh) && cd $$tree && \
 		$(BIN)/ansible-test sanity --python $(PYTHON_VERSION) --local --color no
 
 units:

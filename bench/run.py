@@ -83,6 +83,19 @@ def account_counts(name="ACCOUNTS", default="1 3"):
     return sorted(set(counts))
 
 
+def fleet_counts():
+    """The account counts of the fleet rows (configure.yml over registry accounts): FLEET (default "1 3"; 0: none)."""
+    raw = os.environ.get("FLEET", "").strip() or "1 3"
+    if raw == "0":
+        return []
+    counts = []
+    for part in re.split(r"[\s,]+", raw):
+        if not part.isdigit() or not 1 <= int(part) <= 99:
+            sys.exit(f"bench: FLEET={raw!r}: give account counts from 1 to 99, for example '1 3 50'")
+        counts.append(int(part))
+    return sorted(set(counts))
+
+
 def baseline_counts(counts):
     """The account counts to run the ecs_ecr loop for: BASELINE_ACCOUNTS (default 1; 0: none; all)."""
     raw = os.environ.get("BASELINE_ACCOUNTS", "").strip() or "1"
@@ -95,7 +108,7 @@ def baseline_counts(counts):
 
 def accounts_for(kind, count, repeat=0):
     """Distinct account IDs per tool, account count and repetition, so every first run starts from nothing."""
-    base = {"dockyard": 21, "ecs_ecr": 22, "publish": 23, "scale": 24}[kind]
+    base = {"dockyard": 21, "ecs_ecr": 22, "publish": 23, "fleet": 24, "scale": 25}[kind]
     return [f"{base:02d}{repeat:02d}{count:02d}{index:06d}" for index in range(1, count + 1)]
 
 
@@ -419,6 +432,28 @@ def converge_runs(stack, counts, n, ours, theirs, use_role, baseline, concurrenc
     return [combine(samples[key]) for key in sorted(samples, key=lambda k: (k[0], k[1], k[2] != "first"))]
 
 
+def fleet_runs(stack, counts, n, ours):
+    """playbooks/configure.yml over ``count`` registry accounts of ``n`` repositories each (the estate in
+    ecr_registries, as a user keeps it), first run and no-op run: the whole path a platform team runs, with
+    the estate checks, the role assumption, one ecr_repositories call per account and the plan."""
+    records = []
+    for count in counts:
+        accounts = accounts_for("fleet", count)
+        data = inventory(stack, "registries", accounts)
+        data["all"]["vars"]["ecr_registries"] = [
+            {"name": f"registry-{index:02d}", "account_id": account, "region": REGION, "repositories": ours}
+            for index, account in enumerate(accounts)
+        ]
+        forks = min(count, env_int("FLEET_FORKS", 10))
+        for run in ("first", "noop"):
+            record = {"scenario": "fleet", "tool": "configure", "accounts": count, "run": run, "repositories": n}
+            runner = functools.partial(
+                run_playbook, f"fleet-{count}-{run}", ROOT / "playbooks" / "configure.yml", data, {}, forks
+            )
+            records.append(measure(stack, record, runner))
+    return records
+
+
 def combine(samples):
     """One record for repeated runs: the median's, with every sample's seconds (and calls, when they differ)."""
     ordered = sorted(samples, key=lambda r: r["seconds"])
@@ -623,6 +658,30 @@ def targets(runs, n, counts):
                 "passed": one_second["seconds"] <= shell_second["seconds"],
             }
         )
+    fleet = sorted((r for r in runs if r["scenario"] == "fleet" and r["run"] == "noop"), key=lambda r: r["accounts"])
+    if len(fleet) >= 2:
+        low, high = fleet[0], fleet[-1]
+        per_account = (high["cpu_seconds"]["ansible"] - low["cpu_seconds"]["ansible"]) / (
+            high["accounts"] - low["accounts"]
+        )
+        checks.append(
+            {
+                "target": f"fleet no-op ({n} repositories per account): controller CPU per further account at most 1 s",
+                "value": round(per_account, 2),
+                "unit": "CPU s/account",
+                "passed": per_account <= 1.0,
+            }
+        )
+    for record in fleet:
+        if record["accounts"] >= 50:
+            checks.append(
+                {
+                    "target": f"fleet no-op, {record['accounts']} accounts x {n} repositories: within 60 s",
+                    "value": record["seconds"],
+                    "unit": "s",
+                    "passed": record["seconds"] <= 60 and record["rc"] == 0,
+                }
+            )
     for count in counts:
         if count < 2 or not one_second:
             continue
@@ -799,6 +858,7 @@ def commit():
 def main():
     n = env_int("N", 100)
     counts = account_counts()
+    fleet = fleet_counts() if (ROOT / "playbooks" / "configure.yml").exists() else []
     baseline = baseline_counts(counts)
     repeat = max(1, env_int("REPEAT", 3))
     ports = {
@@ -827,6 +887,7 @@ def main():
         "config": {
             "repositories": n,
             "accounts": counts,
+            "fleet_accounts": fleet,
             "baseline_accounts": baseline,
             "repeat": repeat,
             "converge_with": "roles/repositories" if use_role else "dockyard.ecr.ecr_repositories (no role yet)",
@@ -846,7 +907,9 @@ def main():
     runs = []
     try:
         stack.start()
-        runs += converge_runs(stack, counts, n, ours, theirs, use_role, baseline, concurrency, repeat)
+        if os.environ.get("CONVERGE", "1").strip() != "0":
+            runs += converge_runs(stack, counts, n, ours, theirs, use_role, baseline, concurrency, repeat)
+        runs += fleet_runs(stack, fleet, n, ours)
         if publish:
             runs += publish_runs(stack, counts)
         if scale:

@@ -30,13 +30,11 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.append(os.environ.get("DOCKYARD_COLLECTIONS_PATH", os.path.join(ROOT, ".build", "collections")))
 
-from ansible_collections.dockyard.ecr.plugins.module_utils._converge import (
-    login as login_converge,
-)  # noqa: E402  pylint: disable=wrong-import-position
-from ansible_collections.dockyard.ecr.plugins.module_utils._models import (  # noqa: E402  pylint: disable=wrong-import-position
-    auth_file,
-    login_plan,
-)
+# pylint: disable=wrong-import-position
+from ansible_collections.dockyard.ecr.plugins.module_utils._converge import login as conv_login  # noqa: E402
+from ansible_collections.dockyard.ecr.plugins.module_utils._models import auth_file, login_plan  # noqa: E402
+
+# pylint: enable=wrong-import-position
 
 DAY = 86400
 FOREIGN_HOST = "registry.example.com"
@@ -81,7 +79,7 @@ def login(index: int, rounds: int, docker: str, podman: str) -> dict:
     started = time.monotonic()
     for round_ in range(rounds):
         client.round, client.now = round_, base + round_ * DAY
-        result = login_converge.login([registry], files, lambda region: client, min_validity=60, now=client.now)
+        result = conv_login.login([registry], files, lambda region: client, min_validity=60, now=client.now)
         if not result["changed"]:
             problems.append(f"round {round_}: login reported no change")
         for path in (docker, podman):

@@ -417,8 +417,15 @@ def configure_inventory(path: Path, endpoint: str, repositories: list | None = N
                 "aws_endpoint_url": endpoint,
                 "aws_access_key": ACCESS_KEY,
                 "aws_secret_key": SECRET_KEY,
-                "ecr_repository_defaults": {"scan_on_push": False},
-                "ecr_repositories": ESTATE_REPOSITORIES if repositories is None else repositories,
+                "ecr_registries": [
+                    {
+                        "name": "main",
+                        "account_id": REGISTRY_ACCOUNT,
+                        "region": REGION,
+                        "repository_defaults": {"scan_on_push": False},
+                        "repositories": ESTATE_REPOSITORIES if repositories is None else repositories,
+                    }
+                ],
             },
             "children": {
                 "registries": {

@@ -28,9 +28,7 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import
     LifecycleError,
     RepositoryNotFoundError,
 )
-from ansible_collections.dockyard.ecr.plugins.module_utils._converge import (
-    lifecycle as converge_lifecycle,
-)  # noqa: E402
+from ansible_collections.dockyard.ecr.plugins.module_utils._converge import lifecycle as conv_lc  # noqa: E402
 from ansible_collections.dockyard.ecr.plugins.module_utils._models import (  # noqa: E402
     lifecycle_guard,
     lifecycle_validation,
@@ -127,7 +125,7 @@ def test_guard_refuses_a_new_policy_over_the_limit(ecr):
     client_, calls = ecr
     desired = lifecycle_validation.validate_rules(KEEP_ONE)
     with pytest.raises(LifecycleError) as raised:
-        converge_lifecycle.guarded_preview(client_, "team/app", None, desired, 50)
+        conv_lc.guarded_preview(client_, "team/app", None, desired, 50)
     assert "would expire 2 of the 3 images" in raised.value.message
     assert calls == ["GetLifecyclePolicy", "DescribeImages"]
 
@@ -135,28 +133,26 @@ def test_guard_refuses_a_new_policy_over_the_limit(ecr):
 def test_guard_lets_a_policy_in_place_and_a_raised_limit_through(ecr):
     client_, calls = ecr
     desired = lifecycle_validation.validate_rules(KEEP_ONE)
-    found, current = converge_lifecycle.guarded_preview(client_, "team/app", None, desired, 67)
+    found, current = conv_lc.guarded_preview(client_, "team/app", None, desired, 67)
     assert found["totals"]["expired_images"] == 2 and current is None
-    converge_lifecycle.converge_lifecycle(client_, "team/app", None, desired, current=current)
+    conv_lc.converge_lifecycle(client_, "team/app", None, desired, current=current)
     calls.clear()
-    assert converge_lifecycle.guarded_preview(client_, "team/app", None, desired, 0)[0] is None
+    assert conv_lc.guarded_preview(client_, "team/app", None, desired, 0)[0] is None
     assert calls == ["GetLifecyclePolicy"]  # in place: not checked again, no image read
 
 
 def test_guard_off_reads_nothing(ecr):
     client_, calls = ecr
     desired = lifecycle_validation.validate_rules(KEEP_ONE)
-    assert converge_lifecycle.guarded_preview(client_, "team/app", None, desired, 100)[0] is None
-    assert converge_lifecycle.guarded_preview(client_, "team/app", None, None, 0)[0] is None
+    assert conv_lc.guarded_preview(client_, "team/app", None, desired, 100)[0] is None
+    assert conv_lc.guarded_preview(client_, "team/app", None, None, 0)[0] is None
     assert calls == []
 
 
 def test_guard_on_a_missing_repository(ecr):
     client_ = ecr[0]
     with pytest.raises(RepositoryNotFoundError):
-        converge_lifecycle.guarded_preview(
-            client_, "team/missing", None, lifecycle_validation.validate_rules(KEEP_ONE), 10
-        )
+        conv_lc.guarded_preview(client_, "team/missing", None, lifecycle_validation.validate_rules(KEEP_ONE), 10)
 
 
 @pytest.mark.skipif(

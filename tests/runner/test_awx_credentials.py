@@ -53,6 +53,15 @@ PLAYBOOK = """
     - name: Assert the repository is there
       ansible.builtin.assert:
         that: found.repositories | map(attribute='name') | list == ['awx/credentials']
+    # amazon.aws 10+ modules read only AWS_SESSION_TOKEN; the playbooks hand them the token through the lookup.
+    - name: Ask who we are with an amazon.aws module, as configure.yml's sts_assume_role is given the token
+      amazon.aws.aws_caller_info:
+        region: eu-west-1
+        session_token: "{{ lookup('dockyard.ecr.session_token') or omit }}"
+      register: caller
+    - name: Assert the amazon.aws module authenticated with the injected token
+      ansible.builtin.assert:
+        that: caller.account == '123456789012'
 """
 
 

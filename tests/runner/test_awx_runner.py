@@ -94,14 +94,24 @@ def inventory(emulator: Emulator) -> dict:
             "vars": {
                 "ansible_connection": "local",
                 "ansible_python_interpreter": "{{ ansible_playbook_python }}",
-                "ecr_repository_defaults": {
-                    "image_tag_mutability": "immutable",
-                    "scan_on_push": True,
-                    "lifecycle": {"expire_untagged_after_days": 7, "keep_last": 30},
-                },
-                "ecr_repositories": [
-                    {"name": REPOSITORY, "pull": [CONSUMER], "tags": {"team": "platform"}},
-                    {"name": "dockyard/runner-base", "pull": [CONSUMER], "image_tag_mutability": "mutable"},
+                # The estate, where every host of every slice sees it: both registry accounts hold the same
+                # repositories.
+                "ecr_registries": [
+                    {
+                        "name": name,
+                        "account_id": account,
+                        "region": REGION,
+                        "repository_defaults": {
+                            "image_tag_mutability": "immutable",
+                            "scan_on_push": True,
+                            "lifecycle": {"expire_untagged_after_days": 7, "keep_last": 30},
+                        },
+                        "repositories": [
+                            {"name": REPOSITORY, "pull": [CONSUMER], "tags": {"team": "platform"}},
+                            {"name": "dockyard/runner-base", "pull": [CONSUMER], "image_tag_mutability": "mutable"},
+                        ],
+                    }
+                    for name, account in (("main", REGISTRY), ("second", SECOND_REGISTRY))
                 ],
             },
         },
