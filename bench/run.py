@@ -108,7 +108,7 @@ def baseline_counts(counts):
 
 def accounts_for(kind, count, repeat=0):
     """Distinct account IDs per tool, account count and repetition, so every first run starts from nothing."""
-    base = {"dockyard": 21, "ecs_ecr": 22, "publish": 23, "fleet": 24}[kind]
+    base = {"dockyard": 21, "ecs_ecr": 22, "publish": 23, "fleet": 24, "scale": 25}[kind]
     return [f"{base:02d}{repeat:02d}{count:02d}{index:06d}" for index in range(1, count + 1)]
 
 
@@ -519,6 +519,64 @@ def publish_runs(stack, counts):
 
             runner = functools.partial(publish_once, name, data, extra_vars, max(3, count), aws_env, uploads)
             runs.append(measure(stack, record, runner))
+        aws = shell_aws()
+        if aws is None:
+            log("the shell workflow is not measured: no working `aws` command (pip install awscli)")
+            continue
+        targets = [f"{a}={stack.registry_host(a)}" for a in accounts]
+        for run in ("first", "second"):
+            record = {"scenario": "publish", "tool": "shell", "accounts": count, "run": run, "repositories": 1}
+            name = f"publish-shell-{count}-{run}"
+            uploads.mark()
+            argv = [str(BENCH / "shell_publish.sh"), str(context), f"bench/shell-{count}", "bench"]
+            argv += [str(WORK / "shell-auth.json"), REGION, *targets]
+            runner = functools.partial(shell_once, name, argv, dict(aws_env, AWS=aws), uploads)
+            runs.append(measure(stack, record, runner))
+    return runs
+
+
+def shell_aws():
+    """The `aws` command for the shell workflow (AWS in the environment, else `aws` on PATH), if it runs."""
+    command = os.environ.get("AWS") or shutil.which("aws")
+    if not command:
+        return None
+    probe = subprocess.run([command, "--version"], capture_output=True, text=True, check=False)
+    return command if probe.returncode == 0 else None
+
+
+def shell_once(name, argv, env, uploads):
+    """One run of the book's shell workflow (bench/shell_publish.sh), timed like a playbook run."""
+    WORK.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    process = subprocess.run(
+        argv, env=dict(playbook_env(), **env), capture_output=True, text=True, check=False, cwd=ROOT
+    )
+    seconds = time.monotonic() - started
+    (WORK / f"{name}.log").write_text(process.stdout + process.stderr)
+    time.sleep(0.5)  # a registry writes its access log line after the response
+    result = {
+        "seconds": round(seconds, 2),
+        "rc": process.returncode,
+        # Every run logs in and pushes every tag again: as the shell sees it, each run changes the registry.
+        "changed_tasks": 0,
+        "failed_tasks": int(process.returncode != 0),
+        "log": str((WORK / f"{name}.log").relative_to(ROOT)),
+    }
+    result.update(uploads.since_mark())
+    return result
+
+
+def scale_runs(stack, n, use_role, concurrency):
+    """The scale row: n repositories in one account with ecr_repositories (the role), first and no-op."""
+    ours, _theirs = desired_repositories(n)
+    extra_vars = {"bench_repositories": ours, "bench_use_role": use_role, "bench_concurrency": concurrency}
+    data = inventory(stack, "bench_accounts", accounts_for("scale", 1))
+    runs = []
+    for run in ("first", "noop"):
+        record = {"scenario": "scale", "tool": "dockyard", "accounts": 1, "run": run, "repositories": n}
+        playbook = BENCH / "playbooks" / "converge.yml"
+        runner = functools.partial(run_playbook, f"scale-{n}-{run}", playbook, data, extra_vars, 3)
+        runs.append(measure(stack, record, runner))
     return runs
 
 
@@ -580,6 +638,26 @@ def targets(runs, n, counts):
                         "passed": multi["seconds"] <= 1.5 * single["seconds"],
                     }
                 )
+    one_second = find(runs, scenario="publish", tool="publish.yml", accounts=1, run="second")
+    shell_second = find(runs, scenario="publish", tool="shell", accounts=1, run="second")
+    if one_second:
+        checks.append(
+            {
+                "target": "second publish, 1 account, nothing changed: at most 3 s",
+                "value": one_second["seconds"],
+                "unit": "s",
+                "passed": one_second["seconds"] <= 3.0,
+            }
+        )
+    if one_second and shell_second:
+        checks.append(
+            {
+                "target": "second publish, 1 account: no slower than the shell workflow in the same run",
+                "value": f"{one_second['seconds']:.2f} s vs {shell_second['seconds']:.2f} s",
+                "unit": "",
+                "passed": one_second["seconds"] <= shell_second["seconds"],
+            }
+        )
     fleet = sorted((r for r in runs if r["scenario"] == "fleet" and r["run"] == "noop"), key=lambda r: r["accounts"])
     if len(fleet) >= 2:
         low, high = fleet[0], fleet[-1]
@@ -605,7 +683,21 @@ def targets(runs, n, counts):
                 }
             )
     for count in counts:
-        second = find(runs, scenario="publish", accounts=count, run="second")
+        if count < 2 or not one_second:
+            continue
+        multi = find(runs, scenario="publish", tool="publish.yml", accounts=count, run="second")
+        if multi:
+            added = further_account_cpu(one_second, multi)
+            checks.append(
+                {
+                    "target": f"second publish, {count} accounts: each further account adds at most 0.5 s of controller CPU",
+                    "value": round(added, 2),
+                    "unit": "s/account",
+                    "passed": added <= 0.5,
+                }
+            )
+    for count in counts:
+        second = find(runs, scenario="publish", tool="publish.yml", accounts=count, run="second")
         if second:
             checks.append(
                 {
@@ -640,7 +732,8 @@ def table(runs):
         "accts",
         "run",
         "seconds",
-        "CPU s",
+        "ctrl CPU s",
+        "all CPU s",
         "ECR calls",
         "reads",
         "writes",
@@ -663,6 +756,7 @@ def table(runs):
                 str(run["accounts"]),
                 run["run"],
                 f"{run['seconds']:.2f}",
+                f"{run['cpu_seconds']['ansible']:.2f}",
                 f"{sum(run['cpu_seconds'].values()):.1f}",
                 str(run["ecr_calls"]),
                 str(run["ecr_reads"]),
@@ -674,6 +768,26 @@ def table(runs):
     widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
     lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths))]
     lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in rows]
+    return "\n".join(lines)
+
+
+def further_account_cpu(single, multi):
+    """Controller CPU seconds each account past the first adds (the Ansible side: playbook, workers, modules)."""
+    return (multi["cpu_seconds"]["ansible"] - single["cpu_seconds"]["ansible"]) / (multi["accounts"] - 1)
+
+
+def cpu_per_account(runs):
+    """Lines: for each scenario, tool and run measured at 1 and more accounts, the CPU each further account adds."""
+    lines = []
+    for run in runs:
+        if run["accounts"] < 2:
+            continue
+        single = find(runs, scenario=run["scenario"], tool=run["tool"], accounts=1, run=run["run"])
+        if single:
+            lines.append(
+                f"{run['scenario']} {run['tool']} {run['run']}: each further account adds "
+                f"{further_account_cpu(single, run):.2f} s controller CPU ({run['accounts']} accounts vs 1)"
+            )
     return "\n".join(lines)
 
 
@@ -754,6 +868,7 @@ def main():
         "registry": env_int("BENCH_REGISTRY_PORT", 45263),
     }
     concurrency = env_int("BENCH_CONCURRENCY", 0)
+    scale = env_int("SCALE", 1000)
     use_role = (ROOT / "roles" / "repositories" / "tasks" / "main.yml").exists()
     has_publish = (ROOT / "playbooks" / "publish.yml").exists() and (ROOT / "roles" / "publish").is_dir()
     want_publish = os.environ.get("PUBLISH", "auto").strip() != "0"
@@ -777,6 +892,7 @@ def main():
             "repeat": repeat,
             "converge_with": "roles/repositories" if use_role else "dockyard.ecr.ecr_repositories (no role yet)",
             "publish": publish,
+            "scale": scale,
             "concurrency": concurrency or "module default",
             "settings": "immutable tags, scan on push, a pull grant to one account, lifecycle policy "
             "(expire untagged after 7 days, keep the last 30)",
@@ -796,6 +912,8 @@ def main():
         runs += fleet_runs(stack, fleet, n, ours)
         if publish:
             runs += publish_runs(stack, counts)
+        if scale:
+            runs += scale_runs(stack, scale, use_role, concurrency)
     finally:
         if os.environ.get("BENCH_KEEP", "0") != "1":
             stack.stop()
@@ -812,6 +930,9 @@ def main():
     print(operations_table(runs))
     print()
     print(ratios(runs, counts))
+    print()
+    print("Controller CPU (wall seconds vary with the machine's load; CPU seconds much less):")
+    print(cpu_per_account(runs))
     print()
     for check in info["targets"]:
         print(f"{'PASS' if check['passed'] else 'FAIL'}  {check['target']}: {check['value']} {check['unit']}".rstrip())

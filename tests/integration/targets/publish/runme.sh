@@ -8,9 +8,12 @@
 #   first       pushes the version and latest to every account; the image pulls with the written
 #               credentials and matches
 #   again       nothing changed: PLAY RECAP changed=0 on every host, no manifest or blob reaches a registry
-#   release     one more tag on the same commit: only it is pushed, no blob is uploaded again
+#   release     more tags on the same commit (-e publish_extra_tags=v1.0.0,stable): only they are pushed,
+#               no blob is uploaded again
 #   new_commit  after a commit: the new version and latest are pushed, the old version stays
-# then playbooks/failures.yml: immutable tags, no version outside git, a missing repository.
+# then playbooks/features.yml (several images, a compose file, dirty contexts, manifest lists with
+# podman and buildah), playbooks/failures.yml (immutable tags, no version outside git, a missing
+# repository) and every publishing command of the documentation, exactly as written.
 set -eux -o pipefail
 
 ARGS=("$@")
@@ -76,10 +79,56 @@ for engine in podman buildah docker; do
     publish "$engine" again
     recap_unchanged "$WORK/$engine-again.log"
     if [ "$engine" = podman ]; then
-        publish "$engine" release -e '{"publish_extra_tags": ["v1.0.0"]}'
+        # Release tags as an AWX survey's text answer gives them.
+        publish "$engine" release -e publish_extra_tags=v1.0.0,stable
         commit "after $engine"
         publish "$engine" new_commit
     fi
 done
 
+# Several images, compose files, dirty contexts, manifest lists.
+ansible-playbook playbooks/features.yml -i "$WORK/inventory.yml" "${ARGS[@]}"
+
 ansible-playbook playbooks/failures.yml -i "$WORK/inventory.yml" "${ARGS[@]}"
+
+# Every publishing command of the documentation, exactly as written (tests/docs/doc_commands.py finds
+# them), in a checkout that holds what they name: the collection's inventories, playbooks and examples,
+# .venv, the guide's inventory.yml (pointed at the emulator) and path/to (a copy of examples/hello).
+ROOT=""
+IFS=: read -r -a COLLECTION_PATHS <<<"${ANSIBLE_COLLECTIONS_PATH:-}"
+for base in "${COLLECTION_PATHS[@]}"; do
+    if [ -f "$base/ansible_collections/dockyard/ecr/galaxy.yml" ]; then
+        ROOT="$base/ansible_collections/dockyard/ecr"
+        break
+    fi
+done
+[ -n "$ROOT" ]
+DOCS="$WORK/docs"
+mkdir -p "$DOCS/path/to"
+cp -a "$ROOT/inventories" "$ROOT/playbooks" "$ROOT/examples" "$DOCS/"
+cp -a "$ROOT/examples/hello/." "$DOCS/path/to/"
+cp "$WORK/docs-inventory.yml" "$DOCS/inventory.yml"
+# .venv/bin holds the commands the guide names, the ones this test runs with.
+mkdir -p "$DOCS/.venv/bin"
+ln -s "$(command -v ansible-playbook)" "$DOCS/.venv/bin/ansible-playbook"
+ln -s "$(command -v python)" "$DOCS/.venv/bin/python"
+(
+    cd "$DOCS"
+    git init -q .
+    git add -A
+    git -c user.name=dockyard -c user.email=dockyard@example.invalid commit -q -m "docs"
+)
+python "$ROOT/tests/docs/doc_commands.py" "$ROOT" >"$WORK/doc-commands.jsonl"
+[ -s "$WORK/doc-commands.jsonl" ]
+while IFS= read -r line; do
+    where=$(python -c 'import json, sys; c = json.loads(sys.argv[1]); print(c["source"] + ":" + str(c["line"]))' "$line")
+    command=$(python -c 'import json, sys; print(json.loads(sys.argv[1])["command"])' "$line")
+    echo "=== $where: $command"
+    (
+        cd "$DOCS"
+        # shellcheck disable=SC1091
+        . "$WORK/docs-env.sh"
+        bash -euo pipefail -c "$command"
+    ) </dev/null | tee "$WORK/doc-command.log"
+    grep -q 'failed=0' "$WORK/doc-command.log"
+done <"$WORK/doc-commands.jsonl"

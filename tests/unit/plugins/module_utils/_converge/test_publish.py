@@ -1,0 +1,252 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the dockyard.ecr project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""_converge/publish.py against in-process moto, with an engine that "pushes" by PutImage.
+
+The engine stands in for podman: a push writes the manifest it would upload into ECR (as the
+emulator's bridge does), so what the publish reads back is what it pushed.
+"""
+
+import hashlib
+import json
+
+import pytest
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry, RetryingBotoClientWrapper
+from ansible_collections.dockyard.ecr.plugins.module_utils._converge import publish
+from ansible_collections.dockyard.ecr.plugins.module_utils._models import publish_plan as plan
+
+moto = pytest.importorskip("moto")
+boto3 = pytest.importorskip("boto3")
+
+REGION = "eu-west-1"
+ACCOUNT = "123456789012"
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+
+
+def sha(text):
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def manifest(config):
+    return json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config, "size": 1},
+            "layers": [],
+        }
+    )
+
+
+def index(children):
+    return json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": OCI_INDEX,
+            "manifests": [
+                {"mediaType": OCI_MANIFEST, "digest": d, "size": 1, "platform": {"os": "linux", "architecture": a}}
+                for a, d in children
+            ],
+        }
+    )
+
+
+class Calls:
+    def __init__(self):
+        self.names = []
+
+    def __call__(self, model, **kwargs):
+        self.names.append(model.name)
+
+
+@pytest.fixture
+def calls():
+    return Calls()
+
+
+@pytest.fixture
+def ecr(monkeypatch, calls):
+    for var in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_ECR"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with moto.mock_aws():
+        raw = boto3.client("ecr", region_name=REGION)
+        raw.meta.events.register("before-call.ecr", calls)
+        yield RetryingBotoClientWrapper(raw, AWSRetry.jittered_backoff(retries=2))
+
+
+class FakeEngine:
+    """Pushes by writing the manifest into ECR; records the pushes."""
+
+    def __init__(self, ecr):
+        self.ecr = ecr
+        self.pushes = []
+
+    def push(self, reference, destination, auth_file=None, multi=False):
+        self.pushes.append(destination)
+        repository, tag = destination.split("/", 1)[1].rsplit(":", 1)
+        build = self.builds[reference]
+        if multi:
+            children = []
+            for platform, config in sorted(build["platform_ids"].items()):
+                text = manifest(config)
+                self.ecr.put_image(
+                    repositoryName=repository,
+                    imageManifest=text,
+                    imageDigest=sha(text),
+                    imageManifestMediaType=OCI_MANIFEST,
+                )
+                children.append((platform.split("/")[1], sha(text)))
+            text = index(children)
+            media = OCI_INDEX
+        else:
+            text, media = manifest(build["image_id"]), OCI_MANIFEST
+        self.ecr.put_image(
+            repositoryName=repository,
+            imageManifest=text,
+            imageDigest=sha(text),
+            imageTag=tag,
+            imageManifestMediaType=media,
+        )
+        return sha(text)
+
+
+TARGET = plan.normalize_targets([{"account": ACCOUNT, "region": REGION, "host": "127.0.0.1:5000", "name": "reg"}])[0]
+OPTIONS = {"auth_file": None, "verify_attempts": 2, "verify_delay": 0}
+
+
+def make_build(repository, image_id=None, platform_ids=None, tags=("v1", "latest")):
+    build = {
+        "repository": repository,
+        "version": tags[0],
+        "tags": list(tags),
+        "local_image": f"localhost/{repository}:{tags[0]}",
+        "image_id": image_id,
+        "platform_ids": platform_ids or {},
+        "platforms": sorted(platform_ids) if platform_ids else [],
+    }
+    build["identity"] = plan.identity_of(build)
+    return build
+
+
+def run(ecr, builds, check_mode=False, create=True):
+    engine = FakeEngine(ecr)
+    engine.builds = {b["local_image"]: b for b in builds}
+    logins = []
+    outcome = publish.publish_target(TARGET, builds, ecr, engine, lambda: logins.append(1), OPTIONS, check_mode, create)
+    return outcome, engine, logins
+
+
+def test_first_publish_creates_pushes_every_tag_logs_in_once(ecr):
+    builds = [make_build("team/app", "sha256:" + "a" * 64), make_build("team/api", "sha256:" + "b" * 64)]
+    outcome, engine, logins = run(ecr, builds)
+    assert outcome["changed"]
+    assert logins == [1]
+    assert engine.pushes == [
+        "127.0.0.1:5000/team/app:v1",
+        "127.0.0.1:5000/team/app:latest",
+        "127.0.0.1:5000/team/api:v1",
+        "127.0.0.1:5000/team/api:latest",
+    ]
+    app, api = outcome["entries"]
+    assert app["uri"] == "127.0.0.1:5000/team/app" and app["pushed_tags"] == ["v1", "latest"]
+    assert app["digest"] == sha(manifest("sha256:" + "a" * 64)) and app["digests"]["latest"] == app["digest"]
+    assert api["image_id"] == "sha256:" + "b" * 64
+
+
+def test_second_publish_reads_only_and_changes_nothing(ecr, calls):
+    builds = [make_build("team/app", "sha256:" + "a" * 64)]
+    run(ecr, builds)
+    del calls.names[:]
+    outcome, engine, logins = run(ecr, builds)
+    assert not outcome["changed"] and engine.pushes == [] and logins == []
+    assert outcome["entries"][0]["summary"].endswith("unchanged")
+    assert calls.names == ["DescribeRepositories", "BatchGetImage", "DescribeImages"]
+
+
+def test_only_the_missing_tag_is_pushed(ecr):
+    image_id = "sha256:" + "a" * 64
+    run(ecr, [make_build("team/app", image_id)])
+    outcome, engine, _logins = run(ecr, [make_build("team/app", image_id, tags=("v1", "latest", "v2.0.0"))])
+    assert engine.pushes == ["127.0.0.1:5000/team/app:v2.0.0"]
+    assert outcome["entries"][0]["pushed_tags"] == ["v2.0.0"]
+
+
+def test_check_mode_predicts_and_writes_nothing(ecr, calls):
+    outcome, engine, logins = run(ecr, [make_build("team/app", "sha256:" + "a" * 64)], check_mode=True)
+    assert outcome["changed"] and engine.pushes == [] and logins == []
+    assert outcome["entries"][0]["summary"].endswith("would push v1, latest")
+    assert "CreateRepository" not in calls.names
+    assert ecr.describe_repositories()["repositories"] == []
+
+
+def test_missing_repository_without_create_fails_before_anything(ecr):
+    with pytest.raises(plan.PlanError, match="repository: team/app does not exist in the registry of 123456789012"):
+        run(ecr, [make_build("team/app", "sha256:" + "a" * 64)], create=False)
+
+
+def test_immutable_latest_is_refused_before_any_push(ecr):
+    ecr.create_repository(repositoryName="team/app", imageTagMutability="IMMUTABLE")
+    run(ecr, [make_build("team/app", "sha256:" + "a" * 64)])
+    with pytest.raises(plan.PlanError) as error:
+        run(ecr, [make_build("team/app", "sha256:" + "c" * 64, tags=("v2", "latest"))])
+    assert "tag 'latest' names image sha256:" + "a" * 64 in error.value.message
+    assert "leave latest out of the tags" in error.value.message
+    tags = {t for d in ecr.describe_images(repositoryName="team/app")["imageDetails"] for t in d.get("imageTags", [])}
+    assert tags == {"v1", "latest"}, "v2 must not have been pushed either"
+
+
+def test_manifest_list_is_pushed_as_an_index_and_recognised_again(ecr):
+    platforms = {"linux/amd64": "sha256:" + "1" * 64, "linux/arm64": "sha256:" + "2" * 64}
+    outcome, engine, _logins = run(ecr, [make_build("team/app", platform_ids=platforms)])
+    assert outcome["entries"][0]["pushed_tags"] == ["v1", "latest"]
+    digest = outcome["entries"][0]["digest"]
+    detail = ecr.describe_images(repositoryName="team/app", imageIds=[{"imageTag": "latest"}])["imageDetails"][0]
+    assert detail["imageDigest"] == digest
+    again, engine, _logins = run(ecr, [make_build("team/app", platform_ids=platforms)])
+    assert engine.pushes == [] and not again["changed"]
+    # Another build of one platform is another image.
+    other = dict(platforms, **{"linux/arm64": "sha256:" + "3" * 64})
+    changed, engine, _logins = run(ecr, [make_build("team/app", platform_ids=other)])
+    assert changed["entries"][0]["pushed_tags"] == ["v1", "latest"]
+
+
+def test_a_push_that_lands_elsewhere_fails_verification(ecr):
+    build = make_build("team/app", "sha256:" + "a" * 64)
+    engine = FakeEngine(ecr)
+    engine.builds = {build["local_image"]: make_build("team/app", "sha256:" + "f" * 64)}
+    with pytest.raises(plan.PlanError, match="verify: in team/app of .*tag 'v1' names sha256:f+, not the image built"):
+        publish.publish_target(TARGET, [build], ecr, engine, lambda: None, OPTIONS, False, True)
+
+
+def test_read_source_and_prepare_builds(tmp_path):
+    (tmp_path / "Containerfile").write_text("FROM scratch\n")
+    outputs = {
+        "log": (0, "0123456789abcdef0123456789abcdef01234567 1700000000\n", ""),
+        "status": (0, "?? new.txt\n", ""),
+    }
+
+    def fake_run(argv, env=None):
+        return outputs["log" if "log" in argv else "status"]
+
+    requests = plan.image_requests([{"repository": "team/app", "context": str(tmp_path)}], [], "/")
+    params = {
+        "version": None,
+        "allow_dirty": True,
+        "labels": {"x": "1"},
+        "tags": [],
+        "extra_tags": ["v1"],
+        "platforms": [],
+        "source_date_epoch": None,
+    }
+    build = publish.prepare_builds(fake_run, requests, params)[0]
+    assert build["version"] == "0123456789ab-dirty" and build["dirty"]
+    assert build["tags"] == ["0123456789ab-dirty", "latest", "v1"]
+    assert build["source_date_epoch"] == 1700000000
+    assert build["request"]["labels"] == {"org.opencontainers.image.revision": "0123456789abcdef0123456789abcdef01234567-dirty", "x": "1"}  # fmt: skip
+    with pytest.raises(plan.PlanError, match="allow_dirty: the build context"):
+        publish.prepare_builds(fake_run, requests, dict(params, allow_dirty=False))
