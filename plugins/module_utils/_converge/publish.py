@@ -218,14 +218,14 @@ def prepare_builds(run, requests, params):
                     f"{request['source']}: the build context {request['context']} is not a directory on the controller",
                     "images",
                 )
+            missing = (
+                f"no {request['containerfile']}"
+                if request["containerfile"]
+                else "neither a Containerfile nor a Dockerfile"
+            )
             raise plan.PlanError(
-                f"{request['source']}: {request['context']} holds "
-                + (
-                    f"no {request['containerfile']}"
-                    if request["containerfile"]
-                    else "neither a Containerfile nor a Dockerfile"
-                )
-                + "; set containerfile (publish_containerfile) to the file to build",
+                f"{request['source']}: {request['context']} holds {missing};"
+                " set containerfile (publish_containerfile) to the file to build",
                 "images",
             )
         if request["context"] not in sources:

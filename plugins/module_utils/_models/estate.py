@@ -672,14 +672,14 @@ def consumer_summary(result, check_mode=False):
     elif changed:
         lines.append(f"IAM policies {'to rewrite' if check_mode else 'rewritten'}: roles {', '.join(changed)}")
     if result.get("unlisted"):
-        lines.append(
-            ("would remove" if check_mode else "removed")
-            + " the policy of roles no longer listed: "
-            + ", ".join(result["unlisted"])
-            if result.get("purged")
-            else "roles no longer listed keep their policy (set remote_access_purge: true to remove it): "
-            + ", ".join(result["unlisted"])
-        )
+        unlisted = ", ".join(result["unlisted"])
+        if result.get("purged"):
+            verb = "would remove" if check_mode else "removed"
+            lines.append(f"{verb} the policy of roles no longer listed: {unlisted}")
+        else:
+            lines.append(
+                f"roles no longer listed keep their policy (set remote_access_purge: true to remove it): {unlisted}"
+            )
     if not (added or removed or changed):
         lines.append(f"{len(result.get('roles') or [])} roles, nothing to change")
     return lines
@@ -695,11 +695,9 @@ def summary_lines(
 ):
     """The short plan (check mode) or record (real run) of one account, as a person reads it."""
     where = " ".join(str(part) for part in (account_id, region) if part)
-    head = (
-        f"{name}"
-        + (f": account {where}" if where else "")
-        + (" (check mode: nothing was changed)" if check_mode else "")
-    )
+    account = f": account {where}" if where else ""
+    mode = " (check mode: nothing was changed)" if check_mode else ""
+    head = f"{name}{account}{mode}"
     lines = [head]
     if registry_result is not None:
         lines.extend("  " + line for line in registry_summary(registry_result, check_mode))
@@ -764,11 +762,8 @@ def failure_cause(result, action=None, role_arn=None):
     for needles, cause in _CAUSES:
         if any(needle in text for needle in needles):
             return f"{cause} ({message})"
-    if (
-        action
-        and "sts_assume_role" in str(action)
-        and (code in ("AccessDenied", "AccessDeniedException") or "AccessDenied" in text or "not authorized" in text)
-    ):
+    denied = code in ("AccessDenied", "AccessDeniedException") or "AccessDenied" in text or "not authorized" in text
+    if action and "sts_assume_role" in str(action) and denied:
         return (
             f"the role {role_arn} cannot be assumed: it must exist in the account and its trust policy must let the "
             f"credentials that run this playbook assume it ({message})"

@@ -388,11 +388,8 @@ def build_argv(engine, request, reference, epoch, iidfile, platform=None):
         args += ["--label", f"{name}={value}"]
     containerfile = request["containerfile_path"]
     if engine == "docker":
-        return (
-            ["docker", "build", "--file", containerfile, "--tag", reference, "--iidfile", iidfile]
-            + args
-            + [request["context"]]
-        )
+        head = ["docker", "build", "--file", containerfile, "--tag", reference, "--iidfile", iidfile]
+        return [*head, *args, request["context"]]
     argv = [engine, "build", "--format", "oci", "--file", containerfile, "--timestamp", str(int(epoch))]
     if platform:
         # A build cache entry ignores the platform of a FROM scratch stage (podman 4.3): build each
