@@ -30,7 +30,9 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._models.manifests imp
 from ansible_collections.dockyard.ecr.plugins.module_utils._models.repository_request import validate_params
 from ansible_collections.dockyard.ecr.plugins.module_utils._models.repository_settings import repository_from_api
 
-VERIFY_ATTEMPTS = 10
+# Real ECR has a pushed tag at once (the first read passes); a mirrored registry (the local emulator
+# under load) may lag by tens of seconds.
+VERIFY_ATTEMPTS = 60
 VERIFY_DELAY = 1.0
 
 
