@@ -201,17 +201,17 @@ CASES = [
          "value of publish_engine must be one of: auto, docker, podman, buildah, got: dockr", files={"context/Containerfile": "FROM scratch\n"}),
     case("role-publish-version", "versions", "role publish",
          {"publish_repository": "keep/api", "publish_context": "{work}/context", "publish_version": "v 1.0"},
-         "publish_tags: v 1.0 is not a valid tag", files={"context/Containerfile": "FROM scratch\n"}),
+         "version: 'v 1.0' is not a valid image tag", files={"context/Containerfile": "FROM scratch\n"}),
     case("role-publish-tag", "versions", "role publish",
          {"publish_repository": "keep/api", "publish_context": "{work}/context", "publish_version": "1.0",
           "publish_extra_tags": [".hidden"]},
-         "publish_tags: .hidden is not a valid tag", files={"context/Containerfile": "FROM scratch\n"}),
+         "extra_tags: '.hidden' is not a valid image tag", files={"context/Containerfile": "FROM scratch\n"}),
     case("role-publish-context", "paths", "role publish",
          {"publish_repository": "keep/api", "publish_context": "{work}/no-such-directory", "publish_version": "1.0"},
          "no-such-directory is not a directory on the controller"),
     case("role-publish-repository", "names", "role publish",
          {"publish_repository": "Keep/API", "publish_context": "{work}/context", "publish_version": "1.0"},
-         "publish_repository: Keep/API is not a valid ECR repository name", files={"context/Containerfile": "FROM scratch\n"}),
+         "images[0].repository: 'Keep/API' is not a valid ECR repository name", files={"context/Containerfile": "FROM scratch\n"}),
 ]  # fmt: skip
 
 

@@ -201,7 +201,7 @@ def test_the_retry_budget_is_botocores_and_configurable(emulators, ansible, tmp_
     for mark, result in results.items():
         assert result["failed"] is True
         assert "ThrottlingException" in result["msg"] and "Rate exceeded" in result["msg"], result["msg"]
-    assert results["default"]["msg"].startswith("Failed to list repositories")
+    assert results["default"]["msg"].startswith("Failed to list the repositories")
     assert results["aws_config"]["msg"].startswith("Failed to describe repository 'budget/app'")
     assert client(server.url, "ecr").describe_repositories()["repositories"] == []
 
