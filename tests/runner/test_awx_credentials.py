@@ -14,21 +14,18 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import stat
-import subprocess
-import sys
 import urllib.request
 from pathlib import Path
 
 import pytest
 import yaml
 from support import MotoServer
+from support.runner import run_awx_job
 
 boto3 = pytest.importorskip("boto3")
 
 ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"  # moto's default account
 JOB_TIMEOUT = 300
@@ -63,16 +60,6 @@ PLAYBOOK = """
       ansible.builtin.assert:
         that: caller.account == '123456789012'
 """
-
-
-def runner_command() -> str:
-    path = BIN / "ansible-runner"
-    if path.exists():
-        return str(path)
-    found = shutil.which("ansible-runner")
-    if not found:
-        pytest.skip("ansible-runner is not installed (requirements-dev.txt)")
-    return found
 
 
 @pytest.fixture(scope="module")
@@ -152,22 +139,7 @@ def run_job(tmp_path: Path, endpoint: str, credential_env: dict) -> tuple[str, l
     (pdd / "env" / "envvars").write_text(yaml.safe_dump(envvars))
     (pdd / "env" / "settings").write_text(yaml.safe_dump({"job_timeout": JOB_TIMEOUT, "idle_timeout": 200}))
     (pdd / "env" / "envvars").chmod(stat.S_IRUSR | stat.S_IWUSR)
-    runner = runner_command()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "ANSIBLE_"))}
-    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
-    pipeline = (
-        f"'{runner}' transmit '{pdd}' -p job.yml --ident job"
-        f" | '{runner}' worker"
-        f" | '{runner}' process '{pdd}' --ident job"
-    )
-    result = subprocess.run(
-        ["bash", "-o", "pipefail", "-c", pipeline],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=JOB_TIMEOUT + 60,
-        check=False,
-    )
+    result = run_awx_job(pdd, "job.yml", "job", JOB_TIMEOUT + 60)
     artifacts = pdd / "artifacts" / "job"
     status = (artifacts / "status").read_text().strip() if (artifacts / "status").exists() else "missing"
     events = [json.loads(p.read_text()) for p in sorted((artifacts / "job_events").glob("*.json"))]

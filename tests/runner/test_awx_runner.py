@@ -22,7 +22,6 @@ import json
 import os
 import shutil
 import stat
-import subprocess
 import sys
 from pathlib import Path
 
@@ -33,9 +32,9 @@ boto3 = pytest.importorskip("boto3")
 
 # pylint: disable=wrong-import-position
 from support import Emulator  # noqa: E402
+from support.runner import run_awx_job  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
 REGION = "eu-west-1"
 REGISTRY = "123456789012"  # moto's default account: the credentials' own
 SECOND_REGISTRY = "210987654321"  # reached through aws_role_arn
@@ -48,16 +47,6 @@ ACCESS_KEY = "AKIADOCKYARDRUNNER01"
 SECRET_KEY = "dockyardRunnerTest/Secret+Key/9f3a61c07e2b4d58"
 SECURITY_TOKEN = "dockyardRunnerTestSecurityToken7c1e0b9a24f6"
 JOB_TIMEOUT = 600
-
-
-def runner_command() -> str:
-    path = BIN / "ansible-runner"
-    if path.exists():
-        return str(path)
-    found = shutil.which("ansible-runner")
-    if not found:
-        pytest.skip("ansible-runner is not installed (requirements-dev.txt)")
-    return found
 
 
 @pytest.fixture(scope="module")
@@ -222,22 +211,7 @@ def run_job(tmp_path: Path, emulator: Emulator, playbook: str, extravars: dict, 
     pdd = tmp_path / ident
     pdd.mkdir()
     pdd = private_data_dir(pdd, emulator, extravars)
-    runner = runner_command()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "ANSIBLE_"))}
-    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
-    pipeline = (
-        f"'{runner}' transmit '{pdd}' -p '{playbook}' --ident {ident}"
-        f" | '{runner}' worker"
-        f" | '{runner}' process '{pdd}' --ident {ident}"
-    )
-    result = subprocess.run(
-        ["bash", "-o", "pipefail", "-c", pipeline],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=JOB_TIMEOUT + 60,
-        check=False,
-    )
+    result = run_awx_job(pdd, playbook, ident, JOB_TIMEOUT + 60)
     return Job(pdd, ident, result.stdout + result.stderr)
 
 

@@ -53,7 +53,7 @@ JOB_TIMEOUT = 600
 from support import Emulator  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_awx_runner import runner_command  # noqa: E402
+from support.runner import runner_command  # noqa: E402
 
 
 def accounts(scenario: int) -> dict:
