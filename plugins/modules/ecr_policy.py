@@ -309,6 +309,7 @@ def main():
         policy=dict(type="json"),
         purge_statements=dict(type="bool", default=True),
         allow_public=dict(type="bool", default=False),
+        owner=dict(type="str"),
         **GRANT_SPEC,
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
@@ -322,6 +323,8 @@ def main():
     except ECRError as e:
         module.fail_json_aws_error(e)
 
+    for warning in result.pop("warnings", []):
+        module.warn(warning)
     module.exit_json(**result)
 
 

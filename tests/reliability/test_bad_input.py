@@ -96,7 +96,7 @@ CASES = [
     case("policy-public", "policy documents", "module ecr_policy",
          {"repository": "keep/api", "policy": {"Version": "2012-10-17", "Statement": [
              {"Effect": "Allow", "Principal": "*", "Action": "ecr:BatchGetImage"}]}},
-         "policy.Statement[0]: allows everyone (a * principal or NotPrincipal without a Condition)"),
+         "policy.Statement[0]: allows everyone (a * principal without a Condition)"),
     case("policy-no-statement", "policy documents", "module ecr_policy",
          {"repository": "keep/api", "policy": {"Version": "2012-10-17"}},
          "policy: 'Statement' is a required property"),

@@ -22,15 +22,14 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._api.repository_polic
 )
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import PolicyError
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.unread import UNREAD
+from ansible_collections.dockyard.ecr.plugins.module_utils._models.policy_access import access_view
 from ansible_collections.dockyard.ecr.plugins.module_utils._models.policy_document import (
     REGISTRY_ACTIONS,
-    normalize,
-    policies_differ,
     policy_text,
 )
 from ansible_collections.dockyard.ecr.plugins.module_utils._models.policy_request import (
     classify_desired,
-    desired_document,
+    plan,
     request_option,
 )
 
@@ -52,14 +51,18 @@ def converge_repository_policy(
     state="present",
     partition=None,
     current=UNREAD,
+    owner=None,
+    warnings=None,
 ):
     """Make a repository's policy match the request. Returns (changed, before, after).
 
     ``desired`` is a validated document (``validate_document``), validated grants
-    (``validate_grants``) or None (with state=absent). ``before``/``after`` are documents (dicts as
+    (``validate_grants``) or None (with state=absent); ``owner`` names the grants' statements
+    (``policy_request.plan`` decides). ``before``/``after`` are documents (dicts as
     ECR returns them; None for no policy); in check mode ``after`` is the document that would be
     written. A bulk caller passes what it read as ``current`` (see ``_common.unread``). ``partition``
-    (for account root ARNs) defaults to the client's. Raises PolicyError (nothing written) or
+    (for account root ARNs) defaults to the client's. Statements of others that the change removes are
+    named in ``warnings`` (a list the caller passes). Raises PolicyError (nothing written) or
     ECRError (AWS refused).
     """
     partition = _client_partition(client, partition)
@@ -70,9 +73,12 @@ def converge_repository_policy(
             if state == "absent":
                 return False, None, None  # no repository, no policy
             raise
-    target = desired_document(current, desired, purge_statements, state, partition)
-    if not policies_differ(current, target):
+    planned = plan(current, desired, purge_statements, state, partition, owner)
+    if not planned["changed"]:
         return False, current, current
+    target = planned["target"]
+    if warnings is not None:
+        warnings.extend(planned["warnings"])
     if target is None:
         if not check_mode:
             delete_repository_policy(client, repository, registry_id)
@@ -85,7 +91,7 @@ def converge_repository_policy(
 
 
 def converge_registry_policy(
-    client, desired=None, purge_statements=True, check_mode=False, state="present", current=UNREAD
+    client, desired=None, purge_statements=True, check_mode=False, state="present", current=UNREAD, warnings=None
 ):
     """Make the registry policy (of the credentials' account) match the request: (changed, before, after).
 
@@ -103,9 +109,12 @@ def converge_registry_policy(
         )
     if current is UNREAD:
         current = read_registry_policy(client)[1]
-    target = desired_document(current, desired, purge_statements, state)
-    if not policies_differ(current, target):
+    planned = plan(current, desired, purge_statements, state, _client_partition(client))
+    if not planned["changed"]:
         return False, current, current
+    target = planned["target"]
+    if warnings is not None:
+        warnings.extend(planned["warnings"])
     if target is None:
         if not check_mode:
             delete_registry_policy(client)
@@ -117,7 +126,7 @@ def converge_registry_policy(
     return True, current, written or target
 
 
-def converge(client, request, check_mode=False, partition=None):
+def converge(client, request, check_mode=False, partition=None, warnings=None):
     """Converge the policy a ``validate_params`` request names. Returns (changed, before, after, registry ID)."""
     if request["scope"] == "registry":
         registry_id, current = read_registry_policy(client)
@@ -128,6 +137,7 @@ def converge(client, request, check_mode=False, partition=None):
             check_mode,
             request["state"],
             current=current,
+            warnings=warnings,
         )
         return changed, before, after, registry_id
     try:
@@ -146,6 +156,8 @@ def converge(client, request, check_mode=False, partition=None):
         request["state"],
         partition=partition,
         current=current,
+        owner=request.get("owner"),
+        warnings=warnings,
     )
     return changed, before, after, registry_id
 
@@ -167,12 +179,16 @@ def check_registry_owner(registry_id, caller_account):
 def run(client, request, caller_account, check_mode=False):
     """What ``ecr_policy`` does for a ``validate_params`` request: the module's result (without ``diff`` markup).
 
+    ``diff`` shows access (``policy_access.access_view``), not formatting; ``warnings`` (only when there are
+    any) names every statement of others the run removed.
+
     ``caller_account()`` gives the credentials' account; it is called only when needed (a registry policy
     with ``registry_id``, or a registry ID ECR did not report).
     """
     if request["scope"] == "registry" and request["registry_id"]:
         check_registry_owner(request["registry_id"], caller_account)
-    changed, before, after, registry_id = converge(client, request, check_mode=check_mode)
+    warnings = []
+    changed, before, after, registry_id = converge(client, request, check_mode=check_mode, warnings=warnings)
     registry_id = registry_id or request["registry_id"]
     if registry_id is None:
         if request["scope"] == "registry":
@@ -181,10 +197,13 @@ def run(client, request, caller_account, check_mode=False):
             entry = describe_repository(client, request["repository"])
             registry_id = entry.get("registryId") if entry else None
     partition = _client_partition(client)
-    return {
+    result = {
         "changed": changed,
         "policy": after or {},
         "repository": request["repository"],
         "registry_id": registry_id,
-        "diff": {"before": normalize(before, partition), "after": normalize(after, partition)},
+        "diff": {"before": access_view(before, partition), "after": access_view(after, partition)},
     }
+    if warnings:
+        result["warnings"] = warnings
+    return result

@@ -255,26 +255,136 @@ def _is_public_principal(principal):
     if principal == "*":
         return True
     if isinstance(principal, dict):
-        return "*" in as_list(principal.get("AWS"))
+        return any("*" in as_list(values) for values in principal.values())
     return False
 
 
-def check_public(document, option="policy"):
-    """Raise PolicyError for an Allow statement open to everyone without a Condition.
+# The public check reasons as IAM Access Analyzer does: a statement open to everyone (a * principal, or a
+# NotPrincipal) is restricted only by a condition on a key that pins who the caller is, or on whose behalf a
+# service calls (the keys Access Analyzer reports for such findings), with a fixed value. Keys about the request
+# (aws:SecureTransport, aws:SourceIp, aws:CurrentTime, aws:UserAgent...) leave it open to every AWS account.
+_ACCOUNT_VALUE_RE = re.compile(r"[0-9]{12}")
+_ORG_VALUE_RE = re.compile(r"o-[a-z0-9]{10,32}")
+_ORG_PATH_VALUE_RE = re.compile(r"o-[a-z0-9]{10,32}/.*")
+_WILDCARDS = ("*", "?")
 
-    That is ``Principal: "*"`` or ``{"AWS": "*"}`` (or a list holding ``*``), or a ``NotPrincipal``
-    (everyone except a few), in an Allow statement without a Condition.
+
+def _exact(value):
+    return bool(value) and not any(w in value for w in _WILDCARDS)
+
+
+def _pins_account(value):
+    return bool(_ACCOUNT_VALUE_RE.fullmatch(value))
+
+
+def _pins_organization(value):
+    return bool(_ORG_VALUE_RE.fullmatch(value))
+
+
+def _pins_organization_path(value):
+    # o-xxxxxxxxxx/r-xxxx/ou-xxxx/* stays within one organisation: a wildcard after the organisation ID is fine
+    return bool(_ORG_PATH_VALUE_RE.fullmatch(value))
+
+
+def _pins_arn(value):
+    # an ARN in one account (a wildcard in its resource part is fine), or an exact ARN without an account (S3)
+    parts = value.split(":", 5)
+    if len(parts) < 6 or parts[0] != "arn":
+        return False
+    return bool(_ACCOUNT_VALUE_RE.fullmatch(parts[4])) or _exact(value)
+
+
+def _pins_user_id(value):
+    # AROAEXAMPLE:session-* stays one role (or user): a wildcard after the unique ID is fine
+    return _exact(value.split(":", 1)[0])
+
+
+PRINCIPAL_CONDITION_KEYS = {
+    "aws:principalorgid": _pins_organization,
+    "aws:principalorgpaths": _pins_organization_path,
+    "aws:principalaccount": _pins_account,
+    "aws:principalarn": _pins_arn,
+    "aws:sourceaccount": _pins_account,
+    "aws:sourceowner": _pins_account,
+    "aws:sourcearn": _pins_arn,
+    "aws:sourcevpc": _exact,
+    "aws:sourcevpce": _exact,
+    "aws:userid": _pins_user_id,
+}
+# Operators that fail when the key is absent and match only the values given. Negated operators (StringNotEquals,
+# ArnNotLike...) match everything else, ...IfExists passes when the key is absent, ForAllValues: passes on an
+# empty or absent key, Null only asks whether a key is there: none of those restricts.
+RESTRICTING_OPERATORS = ("StringEquals", "StringEqualsIgnoreCase", "StringLike", "ArnEquals", "ArnLike")
+
+
+def _condition_restriction(operator, key, values):
+    """None when ``operator`` on ``key`` with ``values`` pins who the caller is; otherwise why it does not."""
+    base = operator[len("ForAnyValue:") :] if operator.startswith("ForAnyValue:") else operator
+    check = PRINCIPAL_CONDITION_KEYS.get(str(key).lower())
+    if check is None:
+        return f"{key} does not say who the caller is"
+    if base not in RESTRICTING_OPERATORS:
+        if base.endswith("IfExists"):
+            return f"{operator} on {key} also passes when the key is absent"
+        if operator.startswith("ForAllValues:"):
+            return f"{operator} on {key} also passes when the key is absent"
+        return f"{operator} on {key} does not limit it to the values given"
+    values = [_condition_value(v) for v in as_list(values)]
+    if not values:
+        return f"{operator} on {key} has no value"
+    for value in values:
+        if not isinstance(value, str) or "${" in value or not check(value):
+            return f"{key} value {value!r} is not one fixed account, organisation, ARN or endpoint"
+    return None
+
+
+def public_statement_reason(statement):
+    """None when the statement is not open to everyone; otherwise why it is (for the error message).
+
+    An Allow statement is open to everyone when its principal is ``*`` (``"*"``, ``{"AWS": "*"}``, any ``*``
+    in a principal list) or it has a NotPrincipal, unless one of its conditions restricts the caller
+    (``_condition_restriction``): conditions are all required, so one restricting condition is enough.
+    """
+    if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
+        return None
+    if "NotPrincipal" in statement:
+        opening = "a NotPrincipal (everyone except the principals named)"
+    elif _is_public_principal(statement.get("Principal")):
+        opening = "a * principal"
+    else:
+        return None
+    condition = statement.get("Condition")
+    if not isinstance(condition, dict) or not condition:
+        return f"{opening} without a Condition"
+    reasons = []
+    for operator, keys in condition.items():
+        if not isinstance(keys, dict):
+            continue
+        for key, values in keys.items():
+            reason = _condition_restriction(operator, key, values)
+            if reason is None:
+                return None
+            reasons.append(reason)
+    return f"{opening} whose Condition does not restrict who may call ({'; '.join(reasons) or 'no condition keys'})"
+
+
+def check_public(document, option="policy"):
+    """Raise PolicyError for an Allow statement open to everyone (``public_statement_reason``).
+
+    That is a ``*`` principal or a NotPrincipal in an Allow statement, unless a condition pins the caller to
+    fixed accounts, organisations, ARNs or endpoints (``PRINCIPAL_CONDITION_KEYS``) with a restricting
+    operator (``RESTRICTING_OPERATORS``, or its ForAnyValue: form).
     """
     for index, statement in enumerate(statements_of(document)):
-        if not isinstance(statement, dict) or statement.get("Effect") != "Allow" or statement.get("Condition"):
-            continue
-        public = _is_public_principal(statement.get("Principal")) or "NotPrincipal" in statement
-        if public:
+        reason = public_statement_reason(statement)
+        if reason:
             raise PolicyError(
                 message=(
-                    f"{option}.Statement[{index}]: allows everyone (a * principal or NotPrincipal without a Condition), "
-                    "which opens it to every AWS account. Name the accounts, roles or services, add a "
-                    "Condition (for example aws:PrincipalOrgID), or set allow_public=true if that is what you want"
+                    f"{option}.Statement[{index}]: allows everyone ({reason}), which opens it to every AWS "
+                    "account and is what IAM Access Analyzer reports as public. Name the accounts, roles or "
+                    "services, or restrict the caller with a condition such as StringEquals on aws:PrincipalOrgID, "
+                    "aws:PrincipalAccount or aws:SourceAccount with exact values, or set allow_public=true if that is "
+                    "what you want"
                 ),
                 option=option,
             )

@@ -6,11 +6,17 @@
 """An ``ecr_policy`` request, pure: its validation, and the document that should be in force.
 
 ``validate_params`` checks a request before any AWS call; ``desired_document`` merges the request with the
-current document (``purge_statements=False`` keeps statements the request does not own).
+current document (``purge_statements=False`` keeps statements the request does not own); ``plan`` says whether
+that changes anyone's access and names the statements of others it would remove.
+
+Ownership: grants write one statement per kind with the Sid ``GRANT_SIDS`` + ``owner`` (``DockyardPullTeamA``),
+so several owners share a policy, each adding, changing and removing only its own statements; a whole document
+owns the Sids of its statements.
 """
 
 import copy
 import json
+import re
 
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import PolicyError
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.options import GRANT_OPTIONS, SCOPES, STATES
@@ -18,10 +24,17 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._common.validators im
     validate_name,
     validate_registry_id,
 )
+from ansible_collections.dockyard.ecr.plugins.module_utils._models.policy_access import (
+    access_of,
+    describe_access,
+    same_access,
+    statement_access,
+)
 from ansible_collections.dockyard.ecr.plugins.module_utils._models.policy_document import (
     DEFAULT_VERSION,
     REGISTRY_ACTIONS,
     parse_document,
+    policies_differ,
     same_statement,
     statements_of,
     validate_document,
@@ -53,11 +66,63 @@ def classify_desired(desired):
     )
 
 
-def desired_document(current, desired=None, purge_statements=True, state="present", partition="aws"):
+# An owner becomes part of Sids, which take ASCII letters and digits only (IAM's rule for Sid). 64 keeps the
+# longest Sid (DockyardServicePull + owner) short beside ECR's 10240-character policy limit.
+OWNER_RE = re.compile(r"[A-Za-z0-9]{1,64}")
+
+
+def validate_owner(owner, option="owner"):
+    """The owner (None when not given) checked: 1 to 64 ASCII letters and digits, as it becomes part of Sids."""
+    if owner is None:
+        return None
+    owner = str(owner)
+    if OWNER_RE.fullmatch(owner):
+        return owner
+    suggestion = "".join(part[:1].upper() + part[1:] for part in re.split(r"[^A-Za-z0-9]+", owner) if part)[:64]
+    hint = f" (for example {suggestion})" if suggestion and suggestion != owner else " (for example TeamA)"
+    raise PolicyError(
+        message=(
+            f"{option}: {owner!r} cannot be part of a statement ID; give 1 to 64 ASCII letters and digits{hint}. "
+            "The grants' statements get Sids such as DockyardPull<owner>, and a Sid takes only A-Z, a-z and 0-9"
+        ),
+        option=option,
+    )
+
+
+def grant_sids(owner=None):
+    """The Sids grants write for this owner (``DockyardPull``... without one)."""
+    return {sid + (owner or "") for sid in GRANT_SIDS}
+
+
+def _ours(desired, partition, owner):
+    """(the request's statements, the Sids it owns, the document's top-level keys)."""
+    kind, value = classify_desired(desired)
+    if kind == "grants":
+        ours = grants_to_statements(value, partition)
+        for statement in ours:
+            statement["Sid"] = statement["Sid"] + (owner or "")
+        owned = grant_sids(owner) | {s["Sid"] for s in ours}
+        return ours, owned, {"Version": DEFAULT_VERSION}
+    if kind == "policy":
+        ours = copy.deepcopy(statements_of(value))
+        owned = {s.get("Sid") for s in ours if isinstance(s, dict) and s.get("Sid")}
+        top = {k: copy.deepcopy(v) for k, v in value.items() if k != "Statement"}
+        top.setdefault("Version", DEFAULT_VERSION)
+        return ours, owned, top
+    return [], grant_sids(owner), {"Version": DEFAULT_VERSION}
+
+
+def owned_sids(desired=None, owner=None, partition="aws"):
+    """The Sids a request owns: its grants' (for its owner), or the Sids of its document's statements."""
+    return _ours(desired, partition, owner)[1]
+
+
+def desired_document(current, desired=None, purge_statements=True, state="present", partition="aws", owner=None):
     """The document that should be in force (None: no policy), from the current one and the request.
 
     ``desired`` is a validated document, validated grants, or None. The statements the request owns
-    are the document's Sids, or ``GRANT_SIDS`` for grants (and for state=absent without a request).
+    are the document's Sids, or the grants' Sids (``GRANT_SIDS`` followed by ``owner``; also for state=absent
+    without a request).
     - state=present, ``purge_statements``: exactly the request's statements (and, for a document, its
       Version and Id; grants get Version 2012-10-17; a document without Version gets 2012-10-17).
     - state=present, not ``purge_statements``: the current statements the request does not own (by
@@ -66,18 +131,7 @@ def desired_document(current, desired=None, purge_statements=True, state="presen
     - state=absent, not ``purge_statements``: the current statements the request does not own;
       None when nothing remains.
     """
-    kind, value = classify_desired(desired)
-    if kind == "grants":
-        ours = grants_to_statements(value, partition)
-        owned = set(GRANT_SIDS)
-        top = {"Version": DEFAULT_VERSION}
-    elif kind == "policy":
-        ours = copy.deepcopy(statements_of(value))
-        owned = {s.get("Sid") for s in ours if isinstance(s, dict) and s.get("Sid")}
-        top = {k: copy.deepcopy(v) for k, v in value.items() if k != "Statement"}
-        top.setdefault("Version", DEFAULT_VERSION)
-    else:
-        ours, owned, top = [], set(GRANT_SIDS), {"Version": DEFAULT_VERSION}
+    ours, owned, top = _ours(desired, partition, owner)
     if state == "present" and not ours:
         # Never read "nothing asked for" as "delete the policy": that is state=absent.
         raise PolicyError(
@@ -109,6 +163,62 @@ def desired_document(current, desired=None, purge_statements=True, state="presen
     return dict(top, Statement=statements)
 
 
+def _statement_name(statement, index):
+    sid = statement.get("Sid") if isinstance(statement, dict) else None
+    if sid:
+        return f"statement {sid!r}"
+    return f"statement {index} (no Sid)"
+
+
+def foreign_removals(current, target, owned, partition="aws"):
+    """One message per statement of ``current`` that is gone from ``target`` and whose Sid is not ``owned``.
+
+    Each names the statement (its Sid, or its position) and says whose access goes with it, or that the
+    remaining statements still grant it.
+    """
+    if not isinstance(current, dict):
+        return []
+    kept = statements_of(target) if isinstance(target, dict) else []
+    remaining = (access_of(target) or frozenset()) if isinstance(target, dict) else frozenset()
+    messages = []
+    for index, statement in enumerate(statements_of(current)):
+        if isinstance(statement, dict) and statement.get("Sid") in owned:
+            continue
+        if any(same_statement(statement, other) for other in kept):
+            continue
+        lost = statement_access(statement) - remaining
+        if lost:
+            what = f"access removed: {describe_access(lost, current, partition)}"
+        else:
+            what = "the access it granted stays (the new statements grant it)"
+        gone = "removed" if target else "deleted with the policy"
+        messages.append(
+            f"{_statement_name(statement, index)} was not written by this task and is {gone} "
+            f"(purge_statements=true); {what}. Use purge_statements=false (and an owner) to keep other "
+            "people's statements"
+        )
+    return messages
+
+
+def plan(current, desired=None, purge_statements=True, state="present", partition="aws", owner=None):
+    """What a request does to the current document: {target, changed, warnings}.
+
+    ``target`` is ``desired_document``'s. With ``purge_statements`` the request owns the whole policy and a
+    change is a change of access (``same_access``: Sids, Version, statement split and formatting do not count),
+    and every statement of others it removes is named in ``warnings``. Without, ownership is by Sid, so the
+    request's statements must be there as written (``policies_differ``).
+    """
+    target = desired_document(current, desired, purge_statements, state, partition, owner)
+    if purge_statements:
+        changed = not same_access(current, target)
+    else:
+        changed = policies_differ(current, target)
+    warnings = []
+    if changed and purge_statements:
+        warnings = foreign_removals(current, target, owned_sids(desired, owner, partition), partition)
+    return {"target": target, "changed": changed, "warnings": warnings}
+
+
 def request_option(desired):
     return "pull" if classify_desired(desired)[0] == "grants" else "policy"
 
@@ -117,7 +227,7 @@ def validate_params(params):
     """Check an ecr_policy request before any AWS call; return it normalised.
 
     Returns a dict with scope, state, repository, registry_id, desired (document, grants or None),
-    purge_statements. Raises PolicyError naming the option and the fix.
+    purge_statements, allow_public and owner. Raises PolicyError naming the option and the fix.
     """
     scope = params.get("scope") or "repository"
     if scope not in SCOPES:
@@ -129,6 +239,7 @@ def validate_params(params):
     purge = params.get("purge_statements")
     purge = True if purge is None else bool(purge)
     grants_given = [name for name in GRANT_OPTIONS if params.get(name) is not None]
+    owner = validate_owner(params.get("owner"))
     policy = params.get("policy")
     if isinstance(policy, str) and not policy.strip():
         raise PolicyError(message="policy: empty; give a policy document, or leave policy out", option="policy")
@@ -170,6 +281,15 @@ def validate_params(params):
             ),
             option="policy",
         )
+    if owner is not None and (policy is not None or scope == "registry"):
+        raise PolicyError(
+            message=(
+                "owner: names the statements the grants (pull, push, services, organizations) write, such as "
+                f"DockyardPull{owner}; a whole document owns the Sids of its own statements, so give each statement "
+                "a Sid of yours and leave owner out"
+            ),
+            option="owner",
+        )
     if policy is not None:
         desired = validate_document(policy, allow_public=allow_public, scope=scope)
     elif grants_given:
@@ -194,4 +314,5 @@ def validate_params(params):
         "desired": desired,
         "purge_statements": purge,
         "allow_public": allow_public,
+        "owner": owner,
     }

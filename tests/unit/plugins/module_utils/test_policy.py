@@ -699,6 +699,7 @@ def test_validate_params():
         "desired": {"pull": [A1], "push": [], "services": [], "organizations": []},
         "purge_statements": False,
         "allow_public": False,
+        "owner": None,
     }
     absent = models_policy_request.validate_params(params(repository="team/app", state="absent"))
     assert absent["desired"] is None
