@@ -16,10 +16,15 @@ description:
     (O(scope=registry)).
   - Give either a whole document in O(policy), or grants (O(pull), O(push), O(services),
     O(organizations)) that the module turns into statements with stable Sids.
-  - Documents are compared semantically. Statement order, list order, a single value against a
-    one-item list, an account ID against the C(arn:aws:iam::ID:root) form ECR stores it in, and
-    C(Version) make no difference, so a second run reports no change even where AWS rewrites the
-    document.
+  - Documents are compared by the access they grant. With O(purge_statements=true), a stored policy
+    that grants exactly the requested access is no change, whatever its Sids, its C(Version), its
+    statement order or how its statements are split or merged (a hand-written document replaced by the
+    equivalent grants stays as it is). Account IDs and the C(arn:aws:iam::ID:root) form ECR stores them
+    in, single values and one-item lists, and the case of action names are the same too, so a second
+    run reports no change even where AWS rewrites the document.
+  - Several teams can share a repository's policy, each owning its own statements (O(owner) with
+    O(purge_statements=false)). With O(purge_statements=true), every statement of others the task
+    removes is named in a warning.
   - Everything is validated before any AWS call. An error names the option (or the element of the
     document, such as C(policy.Statement[1].Effect)) and how to fix it.
 author:
@@ -54,8 +59,8 @@ options:
       - V(present) makes the policy grant what O(policy) or the grants say.
       - V(absent) with O(purge_statements=true) deletes the whole policy.
       - V(absent) with O(purge_statements=false) removes only the statements this task owns (the
-        grants' Sids, or the Sids of the statements in O(policy)) and keeps the others; the policy
-        is deleted when nothing remains.
+        grants' Sids for its O(owner), or the Sids of the statements in O(policy)) and keeps the others;
+        the policy is deleted only when nothing remains.
     type: str
     choices: [present, absent]
     default: present
@@ -110,20 +115,44 @@ options:
     elements: str
   purge_statements:
     description:
-      - When V(true), the policy holds exactly the statements of O(policy) or of the grants.
+      - When V(true), the policy grants exactly the access of O(policy) or of the grants. A stored
+        policy that already does is left as it is, however it is written. Otherwise the task's statements
+        replace it, and every statement removed that this task does not own (see below) is named in a
+        warning with the access that goes with it.
       - When V(false), statements whose Sids this task does not own are kept as they are, so that
         several teams (or tasks) can share a repository's policy. This task owns the Sids
-        C(DockyardPull), C(DockyardPush), C(DockyardServicePull) and C(DockyardOrgPull) with grants,
-        or the Sids of the statements in O(policy). Give every statement of O(policy) a Sid when
-        sharing, since a statement without a Sid cannot be told apart from other people's.
+        C(DockyardPull), C(DockyardPush), C(DockyardServicePull) and C(DockyardOrgPull), followed by
+        O(owner) when set, with grants, or the Sids of the statements in O(policy). Give every statement
+        of O(policy) a Sid when sharing, since a statement without a Sid cannot be told apart from other
+        people's.
     type: bool
     default: true
+  owner:
+    description:
+      - Who this task's grants belong to, 1 to 64 ASCII letters and digits, for example V(TeamA). It is
+        appended to the Sids the grants write (C(DockyardPullTeamA), C(DockyardPushTeamA)...), so with
+        O(purge_statements=false) several teams, or several playbooks, share a repository's policy and
+        each adds, changes and removes only its own statements. Two owners converging in turn both end
+        with no change.
+      - If not set, the grants' Sids are C(DockyardPull)... as before; that is an owner too, so a team
+        that sets O(owner) later leaves the old statements to be removed with O(purge_statements=true)
+        (named in a warning) or by a task without O(owner).
+      - Only with grants (or O(state=absent)). A whole O(policy) owns the Sids of its own statements.
+    type: str
   allow_public:
     description:
       - 'Allow statements that grant everyone, that is a C(*) principal (C("*") or C({"AWS": "*"}))
-        or a C(NotPrincipal) in an C(Allow) statement without a C(Condition), and V(*) in O(pull) or
-        O(push).'
-      - Without it such a policy is refused before anything is written.
+        or a C(NotPrincipal) in an C(Allow) statement, and V(*) in O(pull) or O(push).'
+      - Without it such a policy is refused before anything is written, unless a condition restricts who
+        the caller is, as IAM Access Analyzer reasons. The condition keys that do are C(aws:PrincipalOrgID),
+        C(aws:PrincipalOrgPaths), C(aws:PrincipalAccount), C(aws:PrincipalArn), C(aws:SourceAccount),
+        C(aws:SourceOwner), C(aws:SourceArn), C(aws:SourceVpc), C(aws:SourceVpce) and C(aws:userid),
+        under C(StringEquals), C(StringEqualsIgnoreCase), C(StringLike), C(ArnEquals) or C(ArnLike)
+        (or their C(ForAnyValue:) form), with fixed values. A wildcard may follow a fixed account in an
+        ARN, a fixed organisation ID in an organisation path, or a fixed unique ID in C(aws:userid).
+      - Keys about the request (C(aws:SecureTransport), C(aws:SourceIp), C(aws:CurrentTime)...), negated
+        operators (C(StringNotEquals)...), C(...IfExists) and C(ForAllValues:) operators, and values with
+        wildcards or policy variables do not restrict the caller, so such a statement is public.
       - Only this task's statements are checked; statements kept with O(purge_statements=false)
         are left as they are.
     type: bool
@@ -134,8 +163,8 @@ attributes:
   diff_mode:
     support: full
     details:
-      - The diff shows the documents before and after, normalised (statements and lists sorted,
-        single values as lists, account IDs as account root ARNs).
+      - The diff shows access before and after, not formatting. Per principal, the effect, actions and
+        any condition or resource, and the statements' Sids, which say who owns which.
   idempotent:
     support: full
 notes:
@@ -145,6 +174,9 @@ notes:
   - When a role or user named in a policy is deleted, ECR shows its unique ID (C(AROA...)) in place of
     the ARN. The module then sees a difference and writes the ARN again, which fails until the
     principal exists again.
+  - With O(purge_statements=true), a statement this task does not own that the run removes is named in a
+    warning (its Sid, or its position when it has none) with the access removed with it. Check mode
+    warns the same way.
   - Consumers also need C(ecr:GetAuthorizationToken) in an IAM policy of their own account; a
     repository policy cannot grant it.
   - Permissions used are C(ecr:GetRepositoryPolicy), C(ecr:SetRepositoryPolicy),
@@ -191,9 +223,10 @@ EXAMPLES = r"""
     organizations:
       - o-a1b2c3d4e5
 
-- name: Share a policy with another team, keeping their statements
+- name: Share a policy with other teams, each owning its statements (Sid DockyardPullTeamA)
   dockyard.ecr.ecr_policy:
     repository: shared/tools
+    owner: TeamA
     pull:
       - "111122223333"
     purge_statements: false
@@ -230,9 +263,10 @@ EXAMPLES = r"""
             - ecr:ReplicateImage
           Resource: arn:aws:ecr:eu-west-1:123456789012:repository/*
 
-- name: Remove only the statements the grants own, keep the rest
+- name: Remove only team A's statements, keep the rest
   dockyard.ecr.ecr_policy:
     repository: shared/tools
+    owner: TeamA
     state: absent
     purge_statements: false
 
@@ -273,18 +307,34 @@ registry_id:
   type: str
   sample: "123456789012"
 diff:
-  description: The documents before and after, normalised (empty dicts for no policy).
+  description:
+    - The access before and after (empty dicts for no policy), as a person reads a policy. C(access) maps
+      each principal (an account root ARN, a role ARN, V(*), C(Service:codebuild.amazonaws.com)) to a list
+      of what it may do, each with C(effect), C(actions) and, when the statement has them, C(resource) and
+      C(condition). C(sids) lists the statements' Sids.
   returned: always
   type: dict
   contains:
     before:
-      description: The normalised document before the run.
+      description: The access before the run.
       returned: always
       type: dict
     after:
-      description: The normalised document after the run (predicted in check mode).
+      description: The access after the run (predicted in check mode).
       returned: always
       type: dict
+  sample:
+    before: {}
+    after:
+      access:
+        arn:aws:iam::111122223333:root:
+          - effect: Allow
+            actions:
+              - ecr:BatchCheckLayerAvailability
+              - ecr:BatchGetImage
+              - ecr:GetDownloadUrlForLayer
+      sids:
+        - DockyardPullTeamA
 """
 
 from ansible.module_utils.basic import missing_required_lib

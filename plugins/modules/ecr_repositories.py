@@ -134,9 +134,17 @@ options:
       purge_statements:
         description:
           - As O(dockyard.ecr.ecr_policy#module:purge_statements). With V(false), statements other
-            people wrote (other Sids) are kept.
+            people wrote (other Sids) are kept. With V(true), the policy holds exactly this entry's access;
+            a stored policy that grants the same access (other Sids, Version, statements split or merged) is
+            left as it is, and every statement of others that is removed is named in a warning.
         type: bool
         default: true
+      owner:
+        description:
+          - Who the entry's grants belong to, as O(dockyard.ecr.ecr_policy#module:owner) (V(TeamA) writes
+            Sids such as C(DockyardPullTeamA)). With O(repositories[].purge_statements=false), this entry
+            adds, changes and removes only the owner's statements.
+        type: str
       lifecycle:
         description:
           - The repository's lifecycle policy, given as O(repositories[].lifecycle.rules), as a whole
@@ -352,6 +360,13 @@ repositories:
         - Left out for a repository that did not change, whose before and after are the same.
       returned: when the repository changed (would change, in check mode)
       type: dict
+    warnings:
+      description:
+        - The statements of others that the run removed from the repository policy (or would remove, in check
+          mode), each named with its Sid and the access that goes with it; also shown as the task's warnings.
+      returned: when there are any
+      type: list
+      elements: str
     failed:
       description: Set when an AWS call for this repository failed; the others were still converged.
       returned: when it failed
@@ -479,6 +494,9 @@ def main():
     except ECRError as e:
         module.fail_json_aws_error(e)
 
+    for repository in output["repositories"]:
+        for warning in repository.get("warnings") or []:
+            module.warn(warning)
     if message:
         module.fail_json(msg=message, **output)
     module.exit_json(**output)

@@ -194,6 +194,7 @@ class Converger:
             current_policy = None
             if exists:
                 current_policy = read_repository_policy(self.client, name, registry_id)[1]
+            warnings = []
             changed, before, after = policy_converge.converge_repository_policy(
                 self.client,
                 name,
@@ -203,7 +204,11 @@ class Converger:
                 self.check_mode,
                 access["state"],
                 current=current_policy,
+                owner=access.get("owner"),
+                warnings=warnings,
             )
+            if warnings:
+                result.setdefault("warnings", []).extend(f"{request['label']}: {w}" for w in warnings)
             result["policy"] = after or {}
             diff["before"]["policy"] = policy_normalize(before)
             diff["after"]["policy"] = policy_normalize(after)

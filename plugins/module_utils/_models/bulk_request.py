@@ -56,6 +56,7 @@ ENTRY_OPTIONS = dict(
     **GRANT_SPEC,
     policy=dict(type="json"),
     purge_statements=dict(type="bool", default=True),
+    owner=dict(type="str"),
     lifecycle=dict(type="dict", options=LIFECYCLE_OPTIONS),
 )
 
@@ -94,30 +95,37 @@ def _spec_errors(label, errors):
 
 
 def _access_request(params, name, registry_id, allow_public):
-    """None (the policy is left alone), or {desired, state, purge_statements} for ``converge_repository_policy``.
+    """None (the policy is left alone), or {desired, state, purge_statements, owner} for
+    ``converge_repository_policy``.
 
     Grants given as empty lists only (and no ``policy``) mean nobody is granted anything: the grants'
-    statements go, which is ecr_policy's state=absent (the whole policy with ``purge_statements``).
+    statements go, which is ecr_policy's state=absent (the whole policy with ``purge_statements``; the
+    owner's statements only without).
     """
     given = [option for option in GRANT_OPTIONS if params.get(option) is not None]
     purge = params.get("purge_statements")
     purge = True if purge is None else bool(purge)
     if params.get("policy") is None and not given:
+        if params.get("owner") is not None:
+            policy_request.validate_owner(params.get("owner"))
         return None
+    state = "present"
     if params.get("policy") is None and not any(params[option] for option in given):
-        return {"desired": None, "state": "absent", "purge_statements": purge}
+        state = "absent"
     request = policy_request.validate_params(
         dict(
             {option: params.get(option) for option in ACCESS_OPTIONS},
+            **({option: None for option in GRANT_OPTIONS} if state == "absent" else {}),
             scope="repository",
-            state="present",
+            state=state,
             repository=name,
             registry_id=registry_id,
             purge_statements=purge,
             allow_public=allow_public,
+            owner=params.get("owner"),
         )
     )
-    return {"desired": request["desired"], "state": "present", "purge_statements": purge}
+    return {"desired": request["desired"], "state": state, "purge_statements": purge, "owner": request["owner"]}
 
 
 def _lifecycle_request(raw, params, features, cache=None):

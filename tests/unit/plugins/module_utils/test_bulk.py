@@ -243,6 +243,8 @@ def test_what_an_entry_manages():
                 {"name": "a/plain"},
                 {"name": "a/grants", "pull": PULL, "push": []},
                 {"name": "a/nobody", "pull": [], "purge_statements": False},
+                {"name": "a/team-a", "pull": PULL, "purge_statements": False, "owner": "TeamA"},
+                {"name": "a/team-a-gone", "pull": [], "purge_statements": False, "owner": "TeamA"},
                 {"name": "a/empty-lifecycle", "lifecycle": {}},
                 {"name": "a/no-lifecycle", "lifecycle": {"state": "absent"}},
                 {"name": "a/presets", "lifecycle": {"keep_last": "5"}},
@@ -265,9 +267,23 @@ def test_what_an_entry_manages():
         "desired": {"pull": PULL, "push": [], "services": [], "organizations": []},
         "state": "present",
         "purge_statements": True,
+        "owner": None,
     }
     # Every grant empty: nobody is granted anything, which is ecr_policy's state=absent.
-    assert by_name["a/nobody"]["access"] == {"desired": None, "state": "absent", "purge_statements": False}
+    assert by_name["a/nobody"]["access"] == {
+        "desired": None,
+        "state": "absent",
+        "purge_statements": False,
+        "owner": None,
+    }
+    # An owner: its own statements only.
+    assert by_name["a/team-a"]["access"]["owner"] == "TeamA"
+    assert by_name["a/team-a-gone"]["access"] == {
+        "desired": None,
+        "state": "absent",
+        "purge_statements": False,
+        "owner": "TeamA",
+    }
     assert by_name["a/empty-lifecycle"]["lifecycle"] is None
     assert by_name["a/no-lifecycle"]["lifecycle"] == {"document": None}
     assert by_name["a/presets"]["lifecycle"]["document"]["rules"][0]["selection"]["countNumber"] == 5
