@@ -574,3 +574,34 @@ def test_expiry_guard_per_repository(client, raw, calls, check_mode):
     assert raw.describe_images(repositoryName="keep/api")["imageDetails"]
     allowed = converge_bulk.Converger(client, check_mode=check_mode, max_expire_percent=67).run(requests[:1])[0]
     assert allowed.get("failed") is None and allowed["changed"] is True
+
+
+def test_owners_share_a_repository_and_foreign_statements_are_named(client, raw, calls):
+    team_a = {"name": "a/shared", "pull": ["111122223333"], "purge_statements": False, "owner": "TeamA"}
+    team_b = {"name": "a/shared", "pull": ["444455556666"], "purge_statements": False, "owner": "TeamB"}
+    assert run(client, [team_a])[0]["action"] == "created"
+    assert run(client, [team_b])[0]["changed"]
+    calls.clear()
+    for entry in (team_a, team_b, team_a):
+        [result] = run(client, [entry])
+        assert not result["changed"] and "warnings" not in result
+    assert calls.writes == []
+    sids = sorted(
+        s["Sid"] for s in json.loads(raw.get_repository_policy(repositoryName="a/shared")["policyText"])["Statement"]
+    )
+    assert sids == ["DockyardPullTeamA", "DockyardPullTeamB"]
+    # An entry that owns the whole policy (purge_statements=true) names what it removes, with its label
+    [result] = run(client, [{"name": "a/shared", "pull": ["111122223333"]}], check_mode=True)
+    assert result["changed"]
+    assert [w.split(" was ")[0] for w in result["warnings"]] == [
+        "repositories[0] (name 'a/shared'): statement 'DockyardPullTeamA'",
+        "repositories[0] (name 'a/shared'): statement 'DockyardPullTeamB'",
+    ]
+    assert "the access it granted stays" in result["warnings"][0]
+    assert "access removed: arn:aws:iam::444455556666:root" in result["warnings"][1]
+
+
+def test_an_invalid_owner_names_the_entry(client, calls):
+    message = validation_error([{"name": "a/x", "pull": ["111122223333"], "owner": "team-a"}])
+    assert message.startswith("repositories[0] (name 'a/x').owner: 'team-a' cannot be part of a statement ID")
+    assert calls.calls == []

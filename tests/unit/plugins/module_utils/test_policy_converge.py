@@ -313,3 +313,104 @@ def test_converge_request(client, raw, repo):
         converge_policy.converge(client, request)
     request.update(state="absent", desired=None)
     assert converge_policy.converge(client, request) == (False, None, None, None)
+
+
+# ---------------------------------------------------------------------------------------------
+# Owners sharing a repository, access-based comparison, warnings (issue 15, issue 19)
+# ---------------------------------------------------------------------------------------------
+
+BOOK = {
+    "Version": "2008-10-17",
+    "Statement": [
+        {
+            "Sid": "RemoteAccountAccess",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{A1}:root"},
+            "Action": ["ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage", "ecr:BatchCheckLayerAvailability"],
+        }
+    ],
+}
+
+
+def request(repo, **kwargs):
+    params = {
+        "scope": "repository",
+        "state": "present",
+        "repository": repo,
+        "registry_id": None,
+        "policy": None,
+        "pull": None,
+        "push": None,
+        "services": None,
+        "organizations": None,
+        "purge_statements": True,
+        "allow_public": False,
+        "owner": None,
+    }
+    params.update(kwargs)
+    return models_policy_request.validate_params(params)
+
+
+@pytest.mark.parametrize("order", [("TeamA", "TeamB"), ("TeamB", "TeamA")])
+def test_two_owners_in_turn_end_without_writes(client, raw, repo, recorder, order):
+    wanted = {"TeamA": {"pull": [A1]}, "TeamB": {"pull": [A2], "push": [A1]}}
+    for owner in order:
+        result = converge_policy.run(client, request(repo, owner=owner, purge_statements=False, **wanted[owner]), None)
+        assert result["changed"] and "warnings" not in result
+    del recorder.calls[:]
+    for owner in order + order:
+        result = converge_policy.run(client, request(repo, owner=owner, purge_statements=False, **wanted[owner]), None)
+        assert not result["changed"], owner
+        assert result["diff"]["before"] == result["diff"]["after"]
+    assert recorder.writes == []
+    assert sorted(s["Sid"] for s in stored(raw)["Statement"]) == [
+        "DockyardPullTeamA",
+        "DockyardPullTeamB",
+        "DockyardPushTeamB",
+    ]
+    # team B leaves: only its statements go
+    result = converge_policy.run(client, request(repo, owner="TeamB", purge_statements=False, state="absent"), None)
+    assert result["changed"] and [s["Sid"] for s in stored(raw)["Statement"]] == ["DockyardPullTeamA"]
+    assert result["diff"]["after"]["sids"] == ["DockyardPullTeamA"]
+
+
+def test_the_book_document_then_grants_is_no_change(client, raw, repo, recorder):
+    raw.set_repository_policy(repositoryName=repo, policyText=json.dumps(BOOK, indent=4))
+    del recorder.calls[:]
+    for check_mode in (True, False):
+        result = converge_policy.run(client, request(repo, pull=[A1]), None, check_mode=check_mode)
+        assert not result["changed"] and "warnings" not in result
+        assert result["policy"] == BOOK
+    assert recorder.writes == []
+    # removing the account from pull later removes its access, and names the statement that granted it
+    result = converge_policy.run(client, request(repo, pull=[A2]), None)
+    assert result["changed"]
+    [warning] = result["warnings"]
+    assert warning.startswith("statement 'RemoteAccountAccess' was not written by this task and is removed")
+    assert list(result["diff"]["before"]["access"]) == [f"arn:aws:iam::{A1}:root"]
+    assert list(result["diff"]["after"]["access"]) == [f"arn:aws:iam::{A2}:root"]
+    assert result["diff"]["after"]["sids"] == ["DockyardPull"]
+
+
+def test_check_mode_names_the_foreign_statements_it_would_remove(client, raw, repo, recorder):
+    raw.set_repository_policy(
+        repositoryName=repo, policyText=json.dumps({"Version": "2012-10-17", "Statement": [FOREIGN]})
+    )
+    del recorder.calls[:]
+    result = converge_policy.run(client, request(repo, pull=[A1]), None, check_mode=True)
+    assert result["changed"] and recorder.writes == []
+    [warning] = result["warnings"]
+    assert "'TeamB'" in warning and f"arn:aws:iam::{A2}:root: Allow ecr:BatchGetImage" in warning
+
+
+def test_registry_policy_compares_access(client, raw, recorder):
+    statement = REPLICATION["Statement"][0]
+    split = [
+        dict(statement, Sid="Create", Action="ecr:CreateRepository"),
+        dict(statement, Sid="Replicate", Action="ecr:ReplicateImage"),
+    ]
+    rewritten = dict(REPLICATION, Statement=split)
+    raw.put_registry_policy(policyText=json.dumps(rewritten))
+    del recorder.calls[:]
+    changed, before, after = converge_policy.converge_registry_policy(client, REPLICATION)
+    assert not changed and recorder.writes == []
