@@ -194,8 +194,7 @@ def foreign_removals(current, target, owned, partition="aws"):
         gone = "removed" if target else "deleted with the policy"
         messages.append(
             f"{_statement_name(statement, index)} was not written by this task and is {gone} "
-            f"(purge_statements=true); {what}. Use purge_statements=false (and an owner) to keep other "
-            "people's statements"
+            f"(purge_statements=true); {what}. Set purge_statements=false to keep the statements of others"
         )
     return messages
 
