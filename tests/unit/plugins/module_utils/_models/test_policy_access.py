@@ -8,9 +8,7 @@
 import json
 
 import pytest
-from ansible_collections.dockyard.ecr.plugins.module_utils._models import policy_access
-from ansible_collections.dockyard.ecr.plugins.module_utils._models import policy_grants
-from ansible_collections.dockyard.ecr.plugins.module_utils._models import policy_request
+from ansible_collections.dockyard.ecr.plugins.module_utils._models import policy_access, policy_grants, policy_request
 
 A1 = "111111111111"
 A2 = "222222222222"

@@ -9,8 +9,7 @@ warnings naming the statements of others a run removes (pure, no AWS)."""
 import pytest
 from ansible_collections.dockyard.ecr.plugins.module_utils._common import options as common_options
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import PolicyError
-from ansible_collections.dockyard.ecr.plugins.module_utils._models import policy_grants
-from ansible_collections.dockyard.ecr.plugins.module_utils._models import policy_request
+from ansible_collections.dockyard.ecr.plugins.module_utils._models import policy_grants, policy_request
 
 A1 = "111111111111"
 A2 = "222222222222"
