@@ -91,7 +91,14 @@ def converge_repository_policy(
 
 
 def converge_registry_policy(
-    client, desired=None, purge_statements=True, check_mode=False, state="present", current=UNREAD, warnings=None
+    client,
+    desired=None,
+    purge_statements=True,
+    check_mode=False,
+    state="present",
+    current=UNREAD,
+    warnings=None,
+    owner=None,
 ):
     """Make the registry policy (of the credentials' account) match the request: (changed, before, after).
 
@@ -109,7 +116,7 @@ def converge_registry_policy(
         )
     if current is UNREAD:
         current = read_registry_policy(client)[1]
-    planned = plan(current, desired, purge_statements, state, _client_partition(client))
+    planned = plan(current, desired, purge_statements, state, _client_partition(client), owner)
     if not planned["changed"]:
         return False, current, current
     target = planned["target"]
@@ -138,6 +145,7 @@ def converge(client, request, check_mode=False, partition=None, warnings=None):
             request["state"],
             current=current,
             warnings=warnings,
+            owner=request.get("owner"),
         )
         return changed, before, after, registry_id
     try:

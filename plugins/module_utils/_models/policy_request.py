@@ -153,7 +153,7 @@ def desired_document(current, desired=None, purge_statements=True, state="presen
     kept = [
         copy.deepcopy(s)
         for s in statements_of(current)
-        if not (isinstance(s, dict) and s.get("Sid") in owned) and not any(same_statement(s, o) for o in ours)
+        if not owns(s, owned) and not any(same_statement(s, o) for o in ours)
     ]
     statements = kept + ours
     if not statements:
@@ -161,6 +161,11 @@ def desired_document(current, desired=None, purge_statements=True, state="presen
     if current:
         top = {k: copy.deepcopy(v) for k, v in current.items() if k != "Statement"}
     return dict(top, Statement=statements)
+
+
+def owns(statement, owned):
+    """Whether a statement is the request's: its Sid is one the request owns (``owned_sids``)."""
+    return isinstance(statement, dict) and statement.get("Sid") in owned
 
 
 def _statement_name(statement, index):
@@ -182,7 +187,7 @@ def foreign_removals(current, target, owned, partition="aws"):
     remaining = (access_of(target) or frozenset()) if isinstance(target, dict) else frozenset()
     messages = []
     for index, statement in enumerate(statements_of(current)):
-        if isinstance(statement, dict) and statement.get("Sid") in owned:
+        if owns(statement, owned):
             continue
         if any(same_statement(statement, other) for other in kept):
             continue
@@ -280,7 +285,7 @@ def validate_params(params):
             ),
             option="policy",
         )
-    if owner is not None and (policy is not None or scope == "registry"):
+    if owner is not None and policy is not None:
         raise PolicyError(
             message=(
                 "owner: names the statements the grants (pull, push, services, organizations) write, such as "
