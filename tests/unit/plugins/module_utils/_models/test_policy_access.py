@@ -65,7 +65,7 @@ def test_the_book_document_grants_what_pull_grants():
 
 
 @pytest.mark.parametrize(
-    "a, b",
+    "one, other",
     [
         # Sids, Version, statement order
         (doc(allow({"AWS": A1}, PULL, sid="One")), doc(allow({"AWS": A1}, PULL, sid="Two"), version="2008-10-17")),
@@ -101,13 +101,13 @@ def test_the_book_document_grants_what_pull_grants():
         (None, ""),
     ],
 )
-def test_same_access(a, b):
-    assert policy_access.same_access(a, b)
-    assert policy_access.same_access(b, a)
+def test_same_access(one, other):
+    assert policy_access.same_access(one, other)
+    assert policy_access.same_access(other, one)
 
 
 @pytest.mark.parametrize(
-    "a, b",
+    "one, other",
     [
         (BOOK, grants_document(pull=[A1, A2])),
         (BOOK, grants_document(push=[A1])),
@@ -134,9 +134,9 @@ def test_same_access(a, b):
         ),
     ],
 )
-def test_different_access(a, b):
-    assert not policy_access.same_access(a, b)
-    assert not policy_access.same_access(b, a)
+def test_different_access(one, other):
+    assert not policy_access.same_access(one, other)
+    assert not policy_access.same_access(other, one)
 
 
 def test_version_counts_only_with_policy_variables():

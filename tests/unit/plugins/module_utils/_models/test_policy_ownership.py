@@ -136,8 +136,8 @@ def test_two_owners_converging_in_turn_both_end_unchanged(first):
 
 
 def test_an_owner_changes_and_removes_only_its_own_statements():
-    policy, _ = converge({"Version": "2012-10-17", "Statement": [FOREIGN]}, grants(pull=[A1]), "TeamA")
-    policy, _ = converge(policy, grants(pull=[A2]), "TeamB")
+    policy = converge({"Version": "2012-10-17", "Statement": [FOREIGN]}, grants(pull=[A1]), "TeamA")[0]
+    policy = converge(policy, grants(pull=[A2]), "TeamB")[0]
     # Team A changes its grant: team B's statement and the foreign one stay as they are
     changed_policy, changed = converge(policy, grants(pull=[A1, A3]), "TeamA")
     assert changed
@@ -152,8 +152,8 @@ def test_an_owner_changes_and_removes_only_its_own_statements():
 
 
 def test_absent_removes_only_the_owners_statements_and_deletes_the_policy_when_nothing_remains():
-    policy, _ = converge(None, grants(pull=[A1]), "TeamA")
-    policy, _ = converge(policy, grants(pull=[A2]), "TeamB")
+    policy = converge(None, grants(pull=[A1]), "TeamA")[0]
+    policy = converge(policy, grants(pull=[A2]), "TeamB")[0]
     policy, changed = converge(policy, None, "TeamB", state="absent")
     assert changed and sids(policy) == ["DockyardPullTeamA"]
     policy, changed = converge(policy, None, "TeamA", state="absent")
@@ -161,7 +161,7 @@ def test_absent_removes_only_the_owners_statements_and_deletes_the_policy_when_n
 
 
 def test_an_owner_does_not_touch_the_statements_without_owner():
-    policy, _ = converge(None, grants(pull=[A1]), None)
+    policy = converge(None, grants(pull=[A1]), None)[0]
     policy, changed = converge(policy, grants(pull=[A2]), "TeamA")
     assert changed and sids(policy) == ["DockyardPull", "DockyardPullTeamA"]
     policy, changed = converge(policy, None, None, state="absent")
