@@ -42,13 +42,26 @@ REPLICATION_ACTIONS = ("ecr:CreateRepository", "ecr:ReplicateImage")
 SID_PREFIX = "DockyardReplicationFrom"
 
 
+RULE_KEYS = ("destinations", "repository_filters", "delete_replication")
+DESTINATION_KEYS = ("region", "registry_id")
+FILTER_KEYS = ("filter", "prefix", "filter_type")
+
+
 def _fail(option, message):
     raise ReplicationError(message=f"{option}: {message}", option=option.split("[", 1)[0])
+
+
+def _known_keys(value, where, keys):
+    """Refuse keys the module's argument spec would refuse (the estate's data does not go through it)."""
+    unknown = sorted(str(k) for k in value if k not in keys and value[k] is not None)
+    if unknown:
+        _fail(f"{where}.{unknown[0]}", f"not a key here; use {', '.join(keys)}")
 
 
 def _destination(value, where, source_account, source_region):
     if not isinstance(value, dict):
         _fail(where, "give a dict with region and, for another account, registry_id")
+    _known_keys(value, where, DESTINATION_KEYS)
     region = str(value.get("region") or "").strip()
     if not partitions.is_region_name(region):
         _fail(f"{where}.region", f"{region!r} is not an AWS region; give one like 'eu-west-1'")
@@ -78,7 +91,8 @@ def _destination(value, where, source_account, source_region):
 def _filter(value, where):
     if not isinstance(value, dict):
         _fail(where, "give a dict with filter (a repository name prefix)")
-    text = value.get("filter")
+    _known_keys(value, where, FILTER_KEYS)
+    text = value.get("filter") if value.get("filter") is not None else value.get("prefix")
     text = "" if text is None else str(text).strip()
     if not FILTER_MIN <= len(text) <= FILTER_MAX:
         _fail(
@@ -125,6 +139,7 @@ def validate_rules(rules, source_account=None, source_region=None, option="rules
         where = f"{option}[{index}]"
         if not isinstance(rule, dict):
             _fail(where, "give a dict with destinations and, optionally, repository_filters")
+        _known_keys(rule, where, RULE_KEYS)
         destinations = rule.get("destinations") or []
         if not isinstance(destinations, (list, tuple)) or not destinations:
             _fail(

@@ -65,6 +65,12 @@ def test_prefix_alias_and_delete_replication():
         ([rule(("eu-west-1",), filters=["team/*"])], "rules", "no wildcards"),
         ([rule(("eu-west-1",), filters=[f"p{i:02d}" for i in range(101)])], "rules", "at most 100"),
         ([rule(("eu-west-1",))] * 26, "rules", "at most 25 in"),
+        (
+            [dict(rule(("eu-west-1",)), repository_filter=[{"filter": "team/"}])],
+            "rules",
+            "repository_filter: not a key",
+        ),
+        ([{"destinations": [{"region": "eu-west-1", "account": OTHER}]}], "rules", "account: not a key here"),
         ([rule(*[("eu-west-1", f"{n:012d}") for n in range(1, 27)])], "rules", "26 distinct destinations"),
     ],
 )
