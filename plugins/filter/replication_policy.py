@@ -12,7 +12,7 @@ description:
     document a destination registry (O(account_id) in O(region)) needs for every registry that replicates into it
     from another account; V(null) when none does.
   - One statement per source registry, with the stable Sid C(DockyardReplicationFrom<ACCOUNT><Region>), granting
-    C(ecr:CreateRepository) and C(ecr:ReplicateImage) on the repositories the rules replicate there: the same
+    C(ecr:CreateRepository) and C(ecr:ReplicateImage) on the repositories the rules replicate there, by the same
     function as the RV(dockyard.ecr.ecr_replication#module:destination_policies) of M(dockyard.ecr.ecr_replication),
     so both sides cannot drift.
   - For M(dockyard.ecr.ecr_policy) with O(dockyard.ecr.ecr_policy#module:scope=registry) and
