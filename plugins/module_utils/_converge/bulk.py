@@ -141,7 +141,7 @@ class Converger:
                 # It existed (or was created) when read, and a later call of this run no longer found it.
                 e = repository_deleted_meanwhile(request["name"], e.exception)
             result["failed"] = True
-            result["msg"] = f"{request['label']}: {str(e)}"
+            result["msg"] = f"{request['label']}: {e}"
             if error_code(e):
                 result["error_code"] = error_code(e)
             if is_credentials_error(e) and self.stopped is None:

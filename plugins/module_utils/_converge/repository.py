@@ -45,7 +45,9 @@ def read_repository(client, name, registry_id=None, registry_host=None):
 
 def _converge_absent(client, desired, current, check_mode):
     """Delete the repository (with the not-empty guard). One that someone else deletes between our read and our
-    delete is done: state=absent holds, and this run changed nothing."""
+    delete is done, not a failure: state=absent holds. Gone before the image count: this run changed nothing. Gone
+    at DeleteRepository: reported as changed, as check mode predicted, since a retried delete whose first answer
+    was lost meets the same RepositoryNotFoundException and cannot be told apart from someone else's delete."""
     name, registry_id = desired["name"], desired.get("registry_id")
     if not current:
         return False, {}, {}
@@ -58,8 +60,7 @@ def _converge_absent(client, desired, current, check_mode):
             raise repository_not_empty(name, count)
     if check_mode:
         return True, current, {}
-    if not delete_repository(client, name, registry_id, force=bool(desired.get("force"))):
-        return False, {}, {}
+    delete_repository(client, name, registry_id, force=bool(desired.get("force")))  # False: gone already
     return True, current, {}
 
 
