@@ -540,7 +540,7 @@ def main(argv: list[str]) -> int:
         services=[s for s in args.services.split(",") if s],
     )
     if args.window:
-        kind, _, seconds = args.window.partition(":")
+        kind, seconds = (args.window.split(":", 1) + ["0"])[:2]
         proxy.state.configure(window={"fault": kind, "seconds": float(seconds or 0)})
     print(f"faultproxy listening on {proxy.url}, upstream {args.upstream}", flush=True)
     try:

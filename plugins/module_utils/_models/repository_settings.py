@@ -223,8 +223,9 @@ def check_tag_count(name, current_tags, to_set, to_unset, purge_tags=True):
     )
     raise RepositoryError(
         message=(
-            f"tags: repository {name!r} would have {count} tags ({count - added} it has and keeps, {added} new), and ECR allows at most {MAX_TAGS} (tags starting with 'aws:' do not count); nothing was "
-            f"changed. To fix, {fix}"
+            f"tags: repository {name!r} would have {count} tags ({count - added} it has and keeps, {added} new), "
+            f"and ECR allows at most {MAX_TAGS} (tags starting with 'aws:' do not count); nothing was changed. "
+            f"To fix, {fix}"
         ),
         option="tags",
     )

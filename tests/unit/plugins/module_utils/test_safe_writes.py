@@ -252,8 +252,8 @@ def stale(raw, name="team/app"):
 @pytest.mark.parametrize("force", [False, True])
 @pytest.mark.parametrize("check_mode", [False, True])
 def test_absent_repository_deleted_meanwhile_is_done(raw, recorded, force, check_mode):
-    current, _ = stale(raw)
-    client, _ = recorded()
+    current = stale(raw)[0]
+    client = recorded()[0]
     result = converge_repository.converge(
         client, desired(state="absent", force=force), check_mode=check_mode, current=current
     )
@@ -266,8 +266,8 @@ def test_absent_repository_deleted_meanwhile_is_done(raw, recorded, force, check
 
 
 def test_present_repository_deleted_before_a_write_is_a_clear_error(raw, recorded):
-    current, _ = stale(raw)
-    client, _ = recorded()
+    current = stale(raw)[0]
+    client = recorded()[0]
     with pytest.raises(RepositoryError) as info:
         converge_repository.converge(client, desired(scan_on_push=True), current=current)
     message = info.value.message
@@ -276,8 +276,8 @@ def test_present_repository_deleted_before_a_write_is_a_clear_error(raw, recorde
 
 
 def test_bulk_absent_entry_deleted_meanwhile_is_done(raw, recorded):
-    _, entry = stale(raw)
-    client, _ = recorded()
+    entry = stale(raw)[1]
+    client = recorded()[0]
     request = bulk_requests([{"name": "team/app", "state": "absent"}])[0]
     result = converge_bulk.Converger(client).converge_one(request, entry)
     assert not result.get("failed"), result
@@ -290,8 +290,8 @@ def test_bulk_absent_entry_deleted_meanwhile_is_done(raw, recorded):
     ids=["settings", "policy", "lifecycle", "policy-removal"],
 )
 def test_bulk_present_entry_deleted_meanwhile_is_a_clear_error(raw, recorded, extra):
-    _, entry = stale(raw)
-    client, _ = recorded()
+    entry = stale(raw)[1]
+    client = recorded()[0]
     request = bulk_requests([dict(extra, name="team/app")])[0]
     result = converge_bulk.Converger(client).converge_one(request, entry)
     assert result["failed"] is True
