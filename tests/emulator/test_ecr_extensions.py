@@ -313,7 +313,6 @@ def test_repository_creation_template_refuses_bad_input(account):
     assert [(t["prefix"], t["appliedFor"]) for t in listed] == [("base", ["REPLICATION"])]
 
 
-<<<<<<< HEAD
 def test_replication_configuration_takes_several_rules(account):
     ecr = account("ecr")
     rules = [
@@ -356,7 +355,8 @@ def test_replication_configuration_refuses_what_ecr_refuses(account, rules, code
     rules = json.loads(json.dumps(rules).replace('"SELF"', json.dumps(account.id)))
     assert error_code(ecr.put_replication_configuration, replicationConfiguration={"rules": rules}) == code
     assert ecr.describe_registry()["replicationConfiguration"]["rules"] == []
-=======
+
+
 # ---------------------------------------------------------------------------------------------------------- tags
 
 
@@ -375,4 +375,3 @@ def test_tag_limit_of_fifty_per_repository(account):
     assert len(ecr.list_tags_for_resource(resourceArn=arn)["tags"]) == 50
     assert error_code(ecr.create_repository, repositoryName="tags/big", tags=tag_list(51)) == "TooManyTagsException"
     assert ecr.describe_repositories()["repositories"][0]["repositoryName"] == "tags/app"
->>>>>>> wt/h19safe
