@@ -35,6 +35,7 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._models.policy_docume
     REGISTRY_ACTIONS,
     parse_document,
     policies_differ,
+    policy_text,
     same_statement,
     statements_of,
     validate_document,
@@ -225,6 +226,18 @@ def plan(current, desired=None, purge_statements=True, state="present", partitio
 
 def request_option(desired):
     return "pull" if classify_desired(desired)[0] == "grants" else "policy"
+
+
+def check_fits(current, desired=None, purge_statements=True, state="present", partition="aws", owner=None):
+    """Raise PolicyError when the document that should be in force would exceed ECR's size limit.
+
+    What ``desired_document`` and ``policy_text`` decide at write time, done early by a caller that writes
+    something else first (a bulk entry's repository settings, a new repository): with ``current=None`` it is the
+    size of the request alone (with purge_statements=false a lower bound: the statements others wrote add to it).
+    """
+    target = desired_document(current, desired, purge_statements, state, partition, owner)
+    if target is not None:
+        policy_text(target, request_option(desired))
 
 
 def validate_params(params):
