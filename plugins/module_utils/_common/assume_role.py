@@ -41,8 +41,8 @@ def assume_role(module, role_arn, session_name=DEFAULT_SESSION_NAME, region=None
             raise
         raise ECRError(
             message=(
-                f"role_arn: the role {role_arn} cannot be assumed: it must exist in its account and its trust policy "
-                "must let the credentials that run the module assume it"
+                f"role_arn: the role {role_arn} cannot be assumed (nothing was changed in its account): it must exist "
+                "in its account and its trust policy must let the credentials that run the module assume it"
             ),
             exception=e.exception,
             option="role_arn",

@@ -97,5 +97,7 @@ def test_a_role_that_cannot_be_assumed_is_named(monkeypatch):
     monkeypatch.setattr(module, "client", lambda service, retry_decorator=None, **extra: DeniedSTS())
     with pytest.raises(ECRError) as raised:
         assume_role.act_as_role(module)
-    assert raised.value.message.startswith(f"role_arn: the role {ROLE_ARN} cannot be assumed: it must exist")
+    assert raised.value.message.startswith(
+        f"role_arn: the role {ROLE_ARN} cannot be assumed (nothing was changed in its account): it must exist"
+    )
     assert module.params["access_key"] == "testing"
