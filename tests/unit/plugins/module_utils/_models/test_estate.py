@@ -462,16 +462,25 @@ def test_a_registry_host_reads_only_its_own_repositories():
 def test_registry_headers_are_checked_for_every_host():
     regs = [registry([{"name": "a"}], name="mine"), registry(Unreadable(), name="mine", account=OTHER)]
     problems = estate.host_problems("reg", ["registries"], REG, "us-east-1", None, regs)
-    assert problems == ["ecr_registries[1].name: 'mine' is also the name of ecr_registries[0]; give each registry its own"]
+    assert problems == [
+        "ecr_registries[1].name: 'mine' is also the name of ecr_registries[0]; give each registry its own"
+    ]
 
 
 def test_a_bad_repository_fails_its_registry_host_and_the_consumers_not_other_registries():
-    regs = [registry([{"name": "a"}], name="mine"), registry([{"name": "x"}, {"name": "x"}], name="other", account=OTHER)]
+    regs = [
+        registry([{"name": "a"}], name="mine"),
+        registry([{"name": "x"}, {"name": "x"}], name="other", account=OTHER),
+    ]
     assert estate.host_problems("reg", ["registries"], REG, "us-east-1", None, regs) == []
     problems = estate.host_problems("other", ["registries"], OTHER, "us-east-1", None, regs)
-    assert problems == ["ecr_registries[1].repositories[1].name: 'x' is also repositories[0]; list each repository once"]
+    assert problems == [
+        "ecr_registries[1].repositories[1].name: 'x' is also repositories[0]; list each repository once"
+    ]
     problems = estate.host_problems("c", ["consumers"], CONSUMER, "us-east-1", None, regs, None, [{"name": "r"}])
-    assert problems == ["ecr_registries[1].repositories[1].name: 'x' is also repositories[0]; list each repository once"]
+    assert problems == [
+        "ecr_registries[1].repositories[1].name: 'x' is also repositories[0]; list each repository once"
+    ]
 
 
 def test_configure_registries_reads_only_the_registries_it_names():
