@@ -100,7 +100,7 @@ def check_registry_request(client, desired, state="present"):
         return None
     scope = get_account_setting(client, REGISTRY_POLICY_SCOPE)
     if kind == "grants":
-        check_registry_grants(scope, request_option(desired))
+        check_registry_grants(scope, next((k for k in ("pull", "push", "organizations") if value.get(k)), "pull"))
     else:
         check_registry_scope(value, scope)
     return scope

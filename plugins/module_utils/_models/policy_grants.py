@@ -242,7 +242,8 @@ def is_scoped(entry):
 
 def grant_warnings(grants):
     """What a user should hear about validated grants: services granted without aws:SourceAccount/SourceArn."""
-    unscoped = [e["service"] for e in (grants or {}).get("services") or [] if not is_scoped(e)]
+    services = grants.get("services") if isinstance(grants, dict) else None
+    unscoped = [e["service"] for e in services or [] if isinstance(e, dict) and not is_scoped(e)]
     if not unscoped:
         return []
     return [

@@ -686,7 +686,10 @@ def params(**kwargs):
         (dict(scope="registry", services=["codebuild.amazonaws.com"]), "services", "per repository"),
         (dict(scope="registry"), "policy", "needs a document in policy"),
         (
-            dict(scope="registry", policy=json.dumps(doc({"Effect": "Allow", "Principal": {"AWS": A1}, "Action": "s3:*"}))),
+            dict(
+                scope="registry",
+                policy=json.dumps(doc({"Effect": "Allow", "Principal": {"AWS": A1}, "Action": "s3:*"})),
+            ),
             "policy",
             "not an Amazon ECR action",
         ),
