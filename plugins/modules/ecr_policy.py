@@ -12,8 +12,8 @@ short_description: Manage the resource policy of an Amazon ECR repository or reg
 description:
   - Set or remove the policy that lets other accounts, AWS services and whole organisations pull
     from or push to an Amazon ECR private repository (O(scope=repository), the default), or the
-    registry policy (O(scope=registry)): cross-account replication and pull through cache, and on the V2
-    registry policy scope registry-wide grants.
+    registry policy (O(scope=registry)), for cross-account replication and pull through cache, and on
+    the V2 registry policy scope for registry-wide grants.
   - Give either a whole document in O(policy), or grants (O(pull), O(push), O(services),
     O(organizations)) that the module turns into statements with stable Sids.
   - Documents are compared semantically. Statement order, list order, a single value against a
