@@ -159,13 +159,7 @@ def _source_list(entry, key, where, check):
         values = [values]
     if not isinstance(values, (list, tuple)):
         raise PolicyError(message=f"{where}.{key}: give a list", option="services")
-    cleaned = []
-    for index, value in enumerate(values):
-        value = str(value).strip() if value is not None else ""
-        check(f"{where}.{key}[{index}]", value)
-        if value not in cleaned:
-            cleaned.append(value)
-    return sorted(cleaned)
+    return sorted(_unique_checked(values, key, lambda index, value: check(f"{where}.{key}[{index}]", value)))
 
 
 def _check_source_account(where, value):
