@@ -240,14 +240,12 @@ def check_principals(document, option="policy"):
 
 def operator_known(name):
     """Whether a condition operator name is IAM's (case as IAM ignores it), with IfExists and set prefixes."""
-    base = name
-    for prefix in SET_OPERATOR_PREFIXES:
-        if base.lower().startswith(prefix.lower()):
-            base = base[len(prefix) :]
-            break
-    if base.lower().endswith(IF_EXISTS.lower()) and base.lower() != "null" + IF_EXISTS.lower():
-        base = base[: -len(IF_EXISTS)]
-    return base.lower() in _lower(CONDITION_OPERATORS)
+    base = name.lower()
+    prefix = next((p.lower() for p in SET_OPERATOR_PREFIXES if base.startswith(p.lower())), "")
+    base = base.replace(prefix, "", 1)
+    if base.endswith(IF_EXISTS.lower()) and base != "null" + IF_EXISTS.lower():
+        base = base.rsplit(IF_EXISTS.lower(), 1)[0]
+    return base in _lower(CONDITION_OPERATORS)
 
 
 def check_conditions(document, option="policy"):

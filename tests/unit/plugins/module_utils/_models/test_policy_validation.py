@@ -202,6 +202,7 @@ def test_condition_operators_accepted(operator):
         ("ArnLikes", "did you mean ArnLike?"),
         ("NullIfExists", "not an IAM condition operator"),
         ("ForEveryValue:StringEquals", "not an IAM condition operator"),
+        ("ForAllValues:ForAnyValue:StringEquals", "not an IAM condition operator"),
         ("StringEqualsIfExistsIfExists", "not an IAM condition operator"),
     ],
 )
