@@ -95,8 +95,9 @@ def test_v2_registry_wide_pull_grant(client, raw):
         }
     ]
     assert not WRITES & set(raw.calls)
-    changed, _, after, _ = converge_policy.converge(client, wanted, caller_account=lambda: ACCOUNT)
-    assert changed and api_registry_policy.read_registry_policy(client)[1]["Statement"] == after["Statement"]
+    changed, before, after, registry_id = converge_policy.converge(client, wanted, caller_account=lambda: ACCOUNT)
+    assert changed and before is None and registry_id is None
+    assert api_registry_policy.read_registry_policy(client)[1]["Statement"] == after["Statement"]
     del raw.calls[:]
     assert not converge_policy.converge(client, wanted, caller_account=lambda: ACCOUNT)[0]
     assert not WRITES & set(raw.calls)
@@ -126,6 +127,7 @@ def test_v1_documents_do_not_read_the_setting(client, raw):
 
 def test_v2_document_accepted(client, raw):
     document = models_policy_document.validate_document(PULL_DOCUMENT, scope="registry")
-    changed, _, after = converge_policy.converge_registry_policy(client, document)
-    assert changed and "GetAccountSetting" in raw.calls
+    changed, before, after = converge_policy.converge_registry_policy(client, document)
+    assert changed and before is None and after["Statement"] == PULL_DOCUMENT["Statement"]
+    assert "GetAccountSetting" in raw.calls
     assert not converge_policy.converge_registry_policy(client, document)[0]
