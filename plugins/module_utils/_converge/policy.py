@@ -9,6 +9,7 @@ The same path in check mode (``after`` is then the document that would be writte
 and, per repository, by the bulk converger.
 """
 
+from ansible_collections.dockyard.ecr.plugins.module_utils._api.account_settings import get_account_setting
 from ansible_collections.dockyard.ecr.plugins.module_utils._api.registry_policy import (
     delete_registry_policy,
     put_registry_policy,
@@ -24,13 +25,19 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.unread import UNREAD
 from ansible_collections.dockyard.ecr.plugins.module_utils._models.policy_access import access_view
 from ansible_collections.dockyard.ecr.plugins.module_utils._models.policy_document import (
-    REGISTRY_ACTIONS,
     policy_text,
 )
+from ansible_collections.dockyard.ecr.plugins.module_utils._models.policy_grants import registry_resource
 from ansible_collections.dockyard.ecr.plugins.module_utils._models.policy_request import (
     classify_desired,
     plan,
     request_option,
+)
+from ansible_collections.dockyard.ecr.plugins.module_utils._models.policy_validation import (
+    REGISTRY_POLICY_SCOPE,
+    check_registry_grants,
+    check_registry_scope,
+    needs_v2_scope,
 )
 
 
@@ -90,6 +97,21 @@ def converge_repository_policy(
     return True, current, written or target
 
 
+def check_registry_request(client, desired, state="present"):
+    """Check a registry policy request against the account's REGISTRY_POLICY_SCOPE, read only when it matters
+    (grants, or a document with more than V1's replication and pull through cache actions). Raises PolicyError
+    before anything is written; returns the scope read (None when not read, or ECR did not say)."""
+    kind, value = classify_desired(desired)
+    if state != "present" or not (kind == "grants" or (kind == "policy" and needs_v2_scope(value))):
+        return None
+    scope = get_account_setting(client, REGISTRY_POLICY_SCOPE)
+    if kind == "grants":
+        check_registry_grants(scope, next((k for k in ("pull", "push", "organizations") if value.get(k)), "pull"))
+    else:
+        check_registry_scope(value, scope)
+    return scope
+
+
 def converge_registry_policy(
     client,
     desired=None,
@@ -97,26 +119,33 @@ def converge_registry_policy(
     check_mode=False,
     state="present",
     current=UNREAD,
-    warnings=None,
+    registry_id=None,
+    caller_account=None,
     owner=None,
+    warnings=None,
 ):
     """Make the registry policy (of the credentials' account) match the request: (changed, before, after).
 
-    ``desired`` is a validated document (``validate_document(..., scope="registry")``) or None; grants
-    are refused (pull and push are repository permissions). Same rules as
-    ``converge_repository_policy`` otherwise.
+    ``desired`` is a validated document (``validate_document(..., scope="registry")``), validated grants
+    (pull, push, organizations: registry-wide, with Resource ``arn:P:ecr:REGION:ACCOUNT:repository/*``) or
+    None. The request is first checked against the account's REGISTRY_POLICY_SCOPE
+    (``check_registry_request``). ``registry_id`` (the registry ECR reported) or ``caller_account()`` names
+    the account of the grants' Resource. ``owner`` names the grants' statements, as for a repository. Same rules
+    as ``converge_repository_policy`` otherwise.
     """
-    if classify_desired(desired)[0] == "grants":
-        raise PolicyError(
-            message=(
-                "pull: grants (pull, push, services, organizations) are repository permissions; a registry policy "
-                f"only takes {', '.join(REGISTRY_ACTIONS)}: give the whole document in policy"
-            ),
-            option="pull",
-        )
+    check_registry_request(client, desired, state)
     if current is UNREAD:
-        current = read_registry_policy(client)[1]
-    planned = plan(current, desired, purge_statements, state, _client_partition(client), owner)
+        registry_id, current = read_registry_policy(client)
+    resource = None
+    if state == "present" and classify_desired(desired)[0] == "grants":
+        account = registry_id or (caller_account() if caller_account else None)
+        if not account:
+            raise PolicyError(
+                message="registry_id: the registry's account is needed for registry-wide grants; give registry_id",
+                option="registry_id",
+            )
+        resource = registry_resource(_client_partition(client), client.meta.region_name, account)
+    planned = plan(current, desired, purge_statements, state, _client_partition(client), owner, resource)
     if not planned["changed"]:
         return False, current, current
     target = planned["target"]
@@ -126,14 +155,14 @@ def converge_registry_policy(
         if not check_mode:
             delete_registry_policy(client)
         return True, current, None
-    text = policy_text(target)
+    text = policy_text(target, request_option(desired))
     if check_mode:
         return True, current, target
     written = put_registry_policy(client, text)
     return True, current, written or target
 
 
-def converge(client, request, check_mode=False, partition=None, warnings=None):
+def converge(client, request, check_mode=False, partition=None, caller_account=None, warnings=None):
     """Converge the policy a ``validate_params`` request names. Returns (changed, before, after, registry ID)."""
     if request["scope"] == "registry":
         registry_id, current = read_registry_policy(client)
@@ -144,8 +173,10 @@ def converge(client, request, check_mode=False, partition=None, warnings=None):
             check_mode,
             request["state"],
             current=current,
-            warnings=warnings,
+            registry_id=registry_id or request["registry_id"],
+            caller_account=caller_account,
             owner=request.get("owner"),
+            warnings=warnings,
         )
         return changed, before, after, registry_id
     try:
@@ -196,7 +227,9 @@ def run(client, request, caller_account, check_mode=False):
     if request["scope"] == "registry" and request["registry_id"]:
         check_registry_owner(request["registry_id"], caller_account)
     warnings = []
-    changed, before, after, registry_id = converge(client, request, check_mode=check_mode, warnings=warnings)
+    changed, before, after, registry_id = converge(
+        client, request, check_mode=check_mode, caller_account=caller_account, warnings=warnings
+    )
     registry_id = registry_id or request["registry_id"]
     if registry_id is None:
         if request["scope"] == "registry":

@@ -19,7 +19,12 @@ import json
 import re
 
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import PolicyError
-from ansible_collections.dockyard.ecr.plugins.module_utils._common.options import GRANT_OPTIONS, SCOPES, STATES
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.options import (
+    GRANT_FLAGS,
+    GRANT_OPTIONS,
+    SCOPES,
+    STATES,
+)
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.validators import (
     validate_name,
     validate_registry_id,
@@ -32,7 +37,7 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._models.policy_access
 )
 from ansible_collections.dockyard.ecr.plugins.module_utils._models.policy_document import (
     DEFAULT_VERSION,
-    REGISTRY_ACTIONS,
+    as_list,
     parse_document,
     policies_differ,
     policy_text,
@@ -42,7 +47,9 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._models.policy_docume
 )
 from ansible_collections.dockyard.ecr.plugins.module_utils._models.policy_grants import (
     GRANT_SIDS,
+    SID_SERVICE_PULL,
     grants_to_statements,
+    service_sid,
     validate_grants,
 )
 
@@ -56,7 +63,7 @@ def classify_desired(desired):
     if isinstance(desired, dict):
         if "Statement" in desired:
             return "policy", desired
-        if set(desired) <= set(GRANT_OPTIONS):
+        if set(desired) <= set(GRANT_OPTIONS) | set(GRANT_FLAGS):
             return "grants", desired
     raise PolicyError(
         message=(
@@ -95,35 +102,45 @@ def grant_sids(owner=None):
     return {sid + (owner or "") for sid in GRANT_SIDS}
 
 
-def _ours(desired, partition, owner):
-    """(the request's statements, the Sids it owns, the document's top-level keys)."""
+def _ours(desired, partition, owner, resource=None):
+    """(the request's statements, the Sids it owns, the document's top-level keys, the grants' owner).
+
+    The grants' owner is ``owner`` ("" without one) for grants and for a request without any (state=absent),
+    None for a whole document: ``owns`` then also claims that owner's scoped service statements.
+    """
     kind, value = classify_desired(desired)
     if kind == "grants":
-        ours = grants_to_statements(value, partition)
+        ours = grants_to_statements(value, partition, resource)
         for statement in ours:
             statement["Sid"] = statement["Sid"] + (owner or "")
         owned = grant_sids(owner) | {s["Sid"] for s in ours}
-        return ours, owned, {"Version": DEFAULT_VERSION}
+        return ours, owned, {"Version": DEFAULT_VERSION}, owner or ""
     if kind == "policy":
         ours = copy.deepcopy(statements_of(value))
         owned = {s.get("Sid") for s in ours if isinstance(s, dict) and s.get("Sid")}
         top = {k: copy.deepcopy(v) for k, v in value.items() if k != "Statement"}
         top.setdefault("Version", DEFAULT_VERSION)
-        return ours, owned, top
-    return [], grant_sids(owner), {"Version": DEFAULT_VERSION}
+        return ours, owned, top, None
+    return [], grant_sids(owner), {"Version": DEFAULT_VERSION}, owner or ""
 
 
 def owned_sids(desired=None, owner=None, partition="aws"):
-    """The Sids a request owns: its grants' (for its owner), or the Sids of its document's statements."""
+    """The Sids a request owns: its grants' (for its owner), or the Sids of its document's statements.
+
+    Grants also own the scoped service statements of their owner that they no longer list (see ``owns``).
+    """
     return _ours(desired, partition, owner)[1]
 
 
-def desired_document(current, desired=None, purge_statements=True, state="present", partition="aws", owner=None):
+def desired_document(
+    current, desired=None, purge_statements=True, state="present", partition="aws", owner=None, resource=None
+):
     """The document that should be in force (None: no policy), from the current one and the request.
 
     ``desired`` is a validated document, validated grants, or None. The statements the request owns
-    are the document's Sids, or the grants' Sids (``GRANT_SIDS`` followed by ``owner``; also for state=absent
-    without a request).
+    are the document's Sids, or the grants' Sids (``GRANT_SIDS``, or ``service_sid`` for a scoped service,
+    followed by ``owner``; also for state=absent without a request; see ``owns``). ``resource`` (registry-wide
+    grants) is every grant statement's Resource.
     - state=present, ``purge_statements``: exactly the request's statements (and, for a document, its
       Version and Id; grants get Version 2012-10-17; a document without Version gets 2012-10-17).
     - state=present, not ``purge_statements``: the current statements the request does not own (by
@@ -132,7 +149,7 @@ def desired_document(current, desired=None, purge_statements=True, state="presen
     - state=absent, not ``purge_statements``: the current statements the request does not own;
       None when nothing remains.
     """
-    ours, owned, top = _ours(desired, partition, owner)
+    ours, owned, top, grant_owner = _ours(desired, partition, owner, resource)
     if state == "present" and not ours:
         # Never read "nothing asked for" as "delete the policy": that is state=absent.
         raise PolicyError(
@@ -154,7 +171,7 @@ def desired_document(current, desired=None, purge_statements=True, state="presen
     kept = [
         copy.deepcopy(s)
         for s in statements_of(current)
-        if not owns(s, owned) and not any(same_statement(s, o) for o in ours)
+        if not owns(s, owned, grant_owner) and not any(same_statement(s, o) for o in ours)
     ]
     statements = kept + ours
     if not statements:
@@ -164,9 +181,25 @@ def desired_document(current, desired=None, purge_statements=True, state="presen
     return dict(top, Statement=statements)
 
 
-def owns(statement, owned):
-    """Whether a statement is the request's: its Sid is one the request owns (``owned_sids``)."""
-    return isinstance(statement, dict) and statement.get("Sid") in owned
+def owns(statement, owned, grant_owner=None):
+    """Whether a statement is the request's: its Sid is one the request owns (``owned_sids``).
+
+    For grants (``grant_owner``: their owner, "" without one) also a scoped service grant of that owner which the
+    request no longer lists, so it is still the request's to remove: a single ``Service`` principal S and the Sid
+    ``service_sid(S)`` followed by the owner. A task without owner so never claims another owner's statements.
+    """
+    if not isinstance(statement, dict):
+        return False
+    sid = statement.get("Sid")
+    if sid in owned:
+        return True
+    if grant_owner is None or not isinstance(sid, str) or not sid.startswith(SID_SERVICE_PULL):
+        return False
+    principal = statement.get("Principal")
+    if not isinstance(principal, dict) or set(principal) != {"Service"}:
+        return False
+    services = as_list(principal["Service"])
+    return len(services) == 1 and isinstance(services[0], str) and sid == service_sid(services[0]) + grant_owner
 
 
 def _statement_name(statement, index):
@@ -176,8 +209,8 @@ def _statement_name(statement, index):
     return f"statement {index} (no Sid)"
 
 
-def foreign_removals(current, target, owned, partition="aws"):
-    """One message per statement of ``current`` that is gone from ``target`` and whose Sid is not ``owned``.
+def foreign_removals(current, target, owned, partition="aws", grant_owner=None):
+    """One message per statement of ``current`` that is gone from ``target`` and is not the request's (``owns``).
 
     Each names the statement (its Sid, or its position) and says whose access goes with it, or that the
     remaining statements still grant it.
@@ -188,7 +221,7 @@ def foreign_removals(current, target, owned, partition="aws"):
     remaining = (access_of(target) or frozenset()) if isinstance(target, dict) else frozenset()
     messages = []
     for index, statement in enumerate(statements_of(current)):
-        if owns(statement, owned):
+        if owns(statement, owned, grant_owner):
             continue
         if any(same_statement(statement, other) for other in kept):
             continue
@@ -205,7 +238,7 @@ def foreign_removals(current, target, owned, partition="aws"):
     return messages
 
 
-def plan(current, desired=None, purge_statements=True, state="present", partition="aws", owner=None):
+def plan(current, desired=None, purge_statements=True, state="present", partition="aws", owner=None, resource=None):
     """What a request does to the current document: {target, changed, warnings}.
 
     ``target`` is ``desired_document``'s. With ``purge_statements`` the request owns the whole policy and a
@@ -213,14 +246,15 @@ def plan(current, desired=None, purge_statements=True, state="present", partitio
     and every statement of others it removes is named in ``warnings``. Without, ownership is by Sid, so the
     request's statements must be there as written (``policies_differ``).
     """
-    target = desired_document(current, desired, purge_statements, state, partition, owner)
+    target = desired_document(current, desired, purge_statements, state, partition, owner, resource)
     if purge_statements:
         changed = not same_access(current, target)
     else:
         changed = policies_differ(current, target)
     warnings = []
     if changed and purge_statements:
-        warnings = foreign_removals(current, target, owned_sids(desired, owner, partition), partition)
+        _, owned, _, grant_owner = _ours(desired, partition, owner, resource)
+        warnings = foreign_removals(current, target, owned, partition, grant_owner)
     return {"target": target, "changed": changed, "warnings": warnings}
 
 
@@ -270,13 +304,13 @@ def validate_params(params):
                 ),
                 option="repository",
             )
-        if grants_given:
+        if params.get("services"):
             raise PolicyError(
                 message=(
-                    f"{grants_given[0]}: grants are repository permissions; the registry policy only takes "
-                    f"{', '.join(REGISTRY_ACTIONS)}: give the whole document in policy (or use scope=repository)"
+                    "services: service grants are per repository (scope=repository); a registry policy takes "
+                    "registry-wide pull, push and organizations grants (on the V2 registry policy scope)"
                 ),
-                option=grants_given[0],
+                option="services",
             )
         repository = None
     else:
@@ -307,15 +341,25 @@ def validate_params(params):
             ),
             option="owner",
         )
+    if policy is not None and params.get("pull_through_cache"):
+        raise PolicyError(
+            message=(
+                "pull_through_cache: adds ecr:BatchImportUpstreamImage to grants; with a whole document in policy, "
+                "list the action in the document's statements instead"
+            ),
+            option="pull_through_cache",
+        )
     if policy is not None:
         desired = validate_document(policy, allow_public=allow_public, scope=scope)
     elif grants_given:
-        desired = validate_grants({name: params.get(name) for name in GRANT_OPTIONS}, allow_public=allow_public)
+        desired = validate_grants(
+            {name: params.get(name) for name in GRANT_OPTIONS + GRANT_FLAGS}, allow_public=allow_public
+        )
     else:
         desired = None
     if state == "present" and desired is None:
         what = (
-            "a document in policy"
+            "a document in policy or grants (pull, push, organizations)"
             if scope == "registry"
             else "a document in policy or grants (pull, push, services, organizations)"
         )

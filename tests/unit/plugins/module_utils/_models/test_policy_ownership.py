@@ -256,3 +256,72 @@ def test_without_purge_ownership_is_by_sid_even_when_access_is_the_same():
     planned = policy_request.plan(BOOK, grants(pull=[A1]), purge_statements=False, owner="TeamA")
     assert planned["changed"]
     assert sids(planned["target"]) == ["DockyardPullTeamA", "RemoteAccountAccess"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Owners and scoped service grants
+# ---------------------------------------------------------------------------------------------
+
+CODEBUILD = {"service": "codebuild.amazonaws.com", "source_accounts": [A1]}
+LAMBDA = {"service": "lambda.amazonaws.com", "source_arns": [f"arn:aws:lambda:eu-west-1:{A2}:function:*"]}
+
+
+def test_a_scoped_service_sid_carries_the_owner():
+    target = policy_request.desired_document(None, grants(services=[CODEBUILD, LAMBDA]), owner="TeamA")
+    assert sids(target) == ["DockyardServicePullCodebuildTeamA", "DockyardServicePullLambdaTeamA"]
+    without = policy_request.desired_document(None, grants(services=[CODEBUILD]))
+    assert sids(without) == ["DockyardServicePullCodebuild"]
+
+
+@pytest.mark.parametrize("owner", [None, "TeamA"])
+def test_an_owner_removes_a_scoped_service_it_no_longer_lists(owner):
+    policy = converge(None, grants(services=[CODEBUILD, LAMBDA]), owner)[0]
+    policy, changed = converge(policy, grants(services=[CODEBUILD]), owner)
+    assert changed
+    assert sids(policy) == ["DockyardServicePullCodebuild" + (owner or "")]
+    assert policy_request.plan(policy, None, False, "absent", owner=owner)["target"] is None
+
+
+def test_a_task_without_owner_leaves_another_owners_scoped_services():
+    policy = converge(None, grants(services=[CODEBUILD, LAMBDA]), "TeamA")[0]
+    policy, changed = converge(policy, grants(pull=[A3]), None)
+    assert changed
+    assert sids(policy) == ["DockyardPull", "DockyardServicePullCodebuildTeamA", "DockyardServicePullLambdaTeamA"]
+    policy, changed = converge(policy, None, None, state="absent")
+    assert sids(policy) == ["DockyardServicePullCodebuildTeamA", "DockyardServicePullLambdaTeamA"]
+    # ... and TeamB leaves TeamA's, TeamA removes its own.
+    policy = converge(policy, grants(services=[LAMBDA]), "TeamB")[0]
+    assert "DockyardServicePullLambdaTeamA" in sids(policy) and "DockyardServicePullLambdaTeamB" in sids(policy)
+    policy = converge(policy, None, "TeamA", state="absent")[0]
+    assert sids(policy) == ["DockyardServicePullLambdaTeamB"]
+
+
+def test_a_statement_shaped_like_a_scoped_grant_but_with_two_services_is_not_claimed():
+    foreign = {
+        "Sid": "DockyardServicePullCodebuild",
+        "Effect": "Allow",
+        "Principal": {"Service": ["codebuild.amazonaws.com", "lambda.amazonaws.com"]},
+        "Action": "ecr:BatchGetImage",
+    }
+    policy = {"Version": "2012-10-17", "Statement": [foreign]}
+    assert not policy_request.owns(foreign, policy_request.owned_sids(), "")
+    # A whole document claims by its own Sids only.
+    assert not policy_request.owns(dict(foreign, Principal={"Service": "codebuild.amazonaws.com"}), {"X"}, None)
+    assert policy_request.owns(dict(foreign, Principal={"Service": "codebuild.amazonaws.com"}), set(), "")
+
+
+def test_purge_warnings_do_not_name_the_tasks_own_scoped_services():
+    policy = converge(None, grants(services=[CODEBUILD, LAMBDA]), "TeamA")[0]
+    planned = policy_request.plan(policy, grants(pull=[A1]), True, "present", owner="TeamA")
+    assert planned["changed"] and planned["warnings"] == []
+    planned = policy_request.plan(policy, grants(pull=[A1]), True, "present", owner="TeamB")
+    assert len(planned["warnings"]) == 2
+    assert "DockyardServicePullCodebuildTeamA" in planned["warnings"][0]
+
+
+def test_registry_wide_grants_carry_the_owner_and_the_resource():
+    resource = policy_grants.registry_resource("aws", "eu-west-1", A3)
+    policy = converge(None, grants(pull=[A1]), "TeamA")[0]
+    planned = policy_request.plan(policy, grants(pull=[A2]), False, "present", owner="TeamB", resource=resource)
+    assert sids(planned["target"]) == ["DockyardPullTeamA", "DockyardPullTeamB"]
+    assert planned["target"]["Statement"][1]["Resource"] == resource
