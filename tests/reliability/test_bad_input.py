@@ -109,7 +109,7 @@ CASES = [
     case("registry-policy-action", "policy documents", "module ecr_policy",
          {"scope": "registry", "policy": {"Version": "2012-10-17", "Statement": [
              {"Effect": "Allow", "Principal": {"AWS": CONSUMER}, "Action": "s3:GetObject", "Resource": "*"}]}},
-         "policy.Statement[0].Action: 's3:GetObject' cannot be granted by a registry policy"),
+         "policy.Statement[0].Action: 's3:GetObject' is not an Amazon ECR action"),
     # ---------------------------------------------------------------------------------- lifecycle rules
     case("lifecycle-priorities", "lifecycle rules", "module ecr_lifecycle",
          {"repository": "keep/api", "rules": [GOOD_RULES[0], dict(GOOD_RULES[0], tag_status="untagged")]},
