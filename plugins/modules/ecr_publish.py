@@ -16,9 +16,16 @@ description:
     them back to verify.
   - The plan (which tags need pushing where, which immutable tags would have to move, what to
     verify) is made in one process for all targets, which are read and pushed in parallel. A
-    publish where nothing changed builds the same image (builds are reproducible, the image
-    timestamps are the commit time), makes no C(GetAuthorizationToken) call, uploads nothing and
-    reports no change.
+    publish where nothing changed builds nothing, makes no C(GetAuthorizationToken) call, uploads
+    nothing and reports no change.
+  - An image carries the label C(dev.dockyard.ecr.build-inputs), a digest of what its build
+    depends on (the files of the context, the Containerfile, build arguments, labels, timestamp,
+    engine and the local IDs of its base images). When the local image of the version has the
+    digest of the inputs of this run, it is published as it is, without building. Builds are
+    reproducible otherwise (the image timestamps are the commit time), so a rebuild of the same
+    inputs gives the same image ID with podman and buildah. A Containerfile that fetches at
+    build time (C(ADD) of a URL, C(RUN --mount=from=), a base image named by an unset variable)
+    and a multi-platform image are always built.
   - A build context with uncommitted changes (C(git status) under the context directory) is refused
     unless O(allow_dirty=true), which names the version C(COMMIT-dirty).
   - Tags may be given as lists or as comma-separated strings (C(v1.4.0,stable)), as an AWX survey
@@ -279,6 +286,10 @@ images:
     platform_ids:
       description: For a manifest list, the image ID per platform.
       type: dict
+    built:
+      description: Whether the image was built in this run; V(false) when the local image of the
+        version was built from the same inputs (or in check mode).
+      type: bool
     local_image:
       description: The local name of the built image.
       type: str
@@ -353,6 +364,7 @@ import concurrent.futures
 import os
 import shutil
 import subprocess
+import threading
 
 try:
     import yaml
@@ -403,11 +415,14 @@ def read_compose(path):
     )
 
 
-def target_clients(module, target):
-    """The ECR client for a target: the module's credentials, or a session in the target's role."""
+def target_clients(module, target, sts_client):
+    """The ECR client for a target: the module's credentials, or a session in the target's role.
+
+    ``sts_client(region)`` gives the STS client of a region, made once for every target there.
+    """
     if not target["role_arn"]:
         return ecr_client(module, region=target["region"])
-    sts = ecr_client(module, "sts", region=target["region"])
+    sts = sts_client(target["region"])
     with translate_errors(f"assume role {target['role_arn']} for {target['account']}"):
         credentials = sts.assume_role(
             RoleArn=target["role_arn"], RoleSessionName="dockyard-ecr-publish", aws_retry=True
@@ -519,8 +534,17 @@ def main():
             message = f"{message}: {e.exception}"
         return f"{plan.describe_target(targets[index])}: {message}"
 
+    sts_lock, sts_clients = threading.Lock(), {}
+
+    def sts_client(region):
+        # A client costs a session and its service model (about 70 ms of CPU): one per region.
+        with sts_lock:
+            if region not in sts_clients:
+                sts_clients[region] = ecr_client(module, "sts", region=region)
+            return sts_clients[region]
+
     def read(index):
-        clients[index] = target_clients(module, targets[index])
+        clients[index] = target_clients(module, targets[index], sts_client)
         return publish.read_target(targets[index], builds, clients[index])
 
     def finish(index, state):
@@ -600,6 +624,7 @@ def main():
                     "commit",
                     "dirty",
                     "image_id",
+                    "built",
                     "platform_ids",
                     "platforms",
                     "local_image",
