@@ -34,9 +34,27 @@ description:
 author:
   - dockyard.ecr developers (@dockyard)
 options:
+  repository:
+    description:
+      - The ECR repository of the image built from O(context), for example C(team/app): the short form of
+        one entry of O(images).
+    type: str
+  context:
+    description:
+      - The build context of O(repository), a directory on the controller.
+    type: path
+  containerfile:
+    description:
+      - The Containerfile of O(repository), relative to O(context) or absolute. If not set, C(Containerfile),
+        else C(Dockerfile).
+    type: str
+  build_args:
+    description:
+      - Build arguments of O(repository), a dict or a list of C(NAME=VALUE).
+    type: raw
   images:
     description:
-      - The images to build and publish.
+      - The images to build and publish (besides O(repository)).
     type: list
     elements: dict
     default: []
@@ -187,6 +205,13 @@ options:
       - How many target registries are read and pushed at the same time.
     type: int
     default: 4
+  option_names:
+    description:
+      - The names error messages give the options, for a role that passes its own variables, for
+        example C({version: publish_version, images: publish_images}). A message about O(images[0].context)
+        then names C(publish_images[0].context).
+    type: dict
+    default: {}
   keep_going:
     description:
       - A target that fails is reported in RV(failures) and the others still publish; the module
@@ -441,6 +466,10 @@ def target_clients(module, target, sts_client):
 def main():
     honour_security_token()
     argument_spec = dict(
+        repository=dict(type="str"),
+        context=dict(type="path"),
+        containerfile=dict(type="str"),
+        build_args=dict(type="raw"),
         images=dict(
             type="list",
             elements="dict",
@@ -483,6 +512,7 @@ def main():
         create_repository=dict(type="bool", default=True),
         concurrency=dict(type="int", default=4),
         keep_going=dict(type="bool", default=False),
+        option_names=dict(type="dict", default={}),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
@@ -494,7 +524,7 @@ def main():
             params[option] = os.path.join(base_dir, params[option])
     try:
         compose_images = read_compose(params["compose_file"]) if params["compose_file"] else []
-        requests = plan.image_requests(params["images"], compose_images, base_dir)
+        requests = plan.image_requests(params["images"], compose_images, base_dir, single=params)
         options = {
             "version": params["version"] or None,
             "allow_dirty": params["allow_dirty"],
@@ -523,7 +553,11 @@ def main():
             podman_auth_file=params["podman_auth_file"] if engine_name != "docker" else None,
         )
     except (plan.PlanError, ECRError) as e:
-        module.fail_json(msg=getattr(e, "message", None) or str(e), option=getattr(e, "option", None))
+        names = params["option_names"]
+        module.fail_json(
+            msg=plan.rename_option(getattr(e, "message", None) or str(e), names),
+            option=plan.rename_option(getattr(e, "option", None), names),
+        )
 
     push_options = {"auth_file": params["podman_auth_file"] if engine_name != "docker" else None}
     outcomes, clients = {}, {}

@@ -271,9 +271,33 @@ def parse_compose(document, compose_dir, environ, where="compose_file"):
 # ---------------------------------------------------------------------------------------------
 
 
-def image_requests(images, compose_images, base_dir):
-    """``images`` entries and compose images, checked; contexts absolute; one entry per repository."""
-    requests = []
+def _single_request(single, base_dir):
+    """The short form of one image (the options repository, context, containerfile, build_args)."""
+    if not single.get("repository") and not single.get("context"):
+        return []
+    repository = validate_repository(single.get("repository"), "repository")
+    if not single.get("context"):
+        raise PlanError(
+            f"context: give the build context of {repository}, the directory that holds the Containerfile", "context"
+        )
+    return [
+        {
+            "repository": repository,
+            "context": os.path.normpath(os.path.join(base_dir, str(single["context"]))),
+            "containerfile": str(single.get("containerfile") or ""),
+            "build_args": normalize_build_args(single.get("build_args"), "build_args"),
+            "labels": {},
+            "tags": [],
+            "platforms": [],
+            "source": "context",
+        }
+    ]
+
+
+def image_requests(images, compose_images, base_dir, single=None):
+    """The image of ``single`` (repository, context, ...), ``images`` entries and compose images, checked;
+    contexts absolute; one entry per repository."""
+    requests = _single_request(single or {}, base_dir)
     for index, entry in enumerate(images or []):
         where = f"images[{index}]"
         if not isinstance(entry, dict):
@@ -307,8 +331,26 @@ def image_requests(images, compose_images, base_dir):
             )
         seen[request["repository"]] = request["source"]
     if not requests:
-        raise PlanError("images: nothing to publish; give images (repository and context) or compose_file", "images")
+        raise PlanError(
+            "images: nothing to publish; give repository and context, images (repository and context) or compose_file",
+            "images",
+        )
     return requests
+
+
+_LEADING_OPTION = re.compile(r"^(?P<option>[a-z_]+)(?=[\[.:( ]|$)")
+
+
+def rename_option(message, names):
+    """``message`` with the option it starts with named as ``names`` says (a role's variable).
+
+    ``version: ...`` with ``{"version": "publish_version"}`` gives ``publish_version: ...``, and
+    ``images[1].context ...`` with ``{"images": "publish_images"}`` ``publish_images[1].context ...``.
+    """
+    match = _LEADING_OPTION.match(message or "")
+    if not match or match.group("option") not in (names or {}):
+        return message
+    return names[match.group("option")] + message[match.end() :]
 
 
 def containerfile_candidates(request):
@@ -334,7 +376,7 @@ def name_version(request, commit, dirty_paths, version=None, allow_dirty=False):
     ``commit`` is the full commit of the context's checkout ('' outside git); ``dirty_paths`` what git
     reports as changed or untracked under the context directory.
     """
-    where = f"{request['source']} ({request['context']})"
+    where = f"{request['repository']} ({request['context']})"
     if dirty_paths and not allow_dirty:
         shown = ", ".join(dirty_paths[:5]) + (f" and {len(dirty_paths) - 5} more" if len(dirty_paths) > 5 else "")
         raise PlanError(
@@ -582,10 +624,13 @@ def normalize_targets(targets):
         where = f"targets[{index}]"
         account = str(target.get("account") or "")
         region = str(target.get("region") or "")
+        of = f" (the target of {target['name']})" if target.get("name") else ""
         if not ACCOUNT_ID_RE.fullmatch(account):
-            raise PlanError(f"{where}.account: {account!r} is not an AWS account ID (12 digits)", "targets")
+            raise PlanError(f"{where}.account: {account!r} is not an AWS account ID (12 digits){of}", "targets")
         if not is_region_name(region):
-            raise PlanError(f"{where}.region: {region!r} is not an AWS region name (for example eu-west-1)", "targets")
+            raise PlanError(
+                f"{where}.region: {region!r} is not an AWS region name (for example eu-west-1){of}", "targets"
+            )
         # The host goes onto the engine's command line: validated as every registry_host option is.
         host = validate_registry_host(str(target.get("host") or ""), option=f"{where}.host", error=PlanError)
         name = str(target.get("name") or f"{account} {region}")

@@ -506,3 +506,41 @@ def test_reusable_image_only_with_the_same_inputs():
     assert plan.reusable_image({"id": "sha256:i", "inputs": "sha256:other"}, "sha256:d") is None
     assert plan.reusable_image({"id": "sha256:i", "inputs": ""}, "sha256:d") is None
     assert plan.reusable_image(None, "sha256:d") is None
+
+
+# ---------------------------------------------------------------------------------------------
+# Errors through a role name the role's variables
+# ---------------------------------------------------------------------------------------------
+
+ROLE_NAMES = {"version": "publish_version", "images": "publish_images", "repository": "publish_repository"}
+
+
+@pytest.mark.parametrize(
+    "message, expected",
+    [
+        ("version: 'v 1' is not a valid image tag", "publish_version: 'v 1' is not a valid image tag"),
+        ("images[1].context: give the build context", "publish_images[1].context: give the build context"),
+        ("repository: 'A' is not a valid ECR repository name", "publish_repository: 'A' is not a valid ECR repository name"),
+        ("engine: no container engine works", "engine: no container engine works"),  # not in the names
+        ("versions: unrelated", "versions: unrelated"),
+        ("", ""),
+    ],
+)  # fmt: skip
+def test_rename_option(message, expected):
+    assert plan.rename_option(message, ROLE_NAMES) == expected
+
+
+def test_the_short_form_of_one_image_comes_first_and_is_checked():
+    single = {"repository": "team/app", "context": "app", "containerfile": "", "build_args": {"A": 1}}
+    requests = plan.image_requests([{"repository": "team/api", "context": "/api"}], [], "/src", single=single)
+    assert [(r["repository"], r["context"], r["source"]) for r in requests] == [
+        ("team/app", "/src/app", "context"),
+        ("team/api", "/api", "images[0]"),
+    ]
+    assert requests[0]["build_args"] == {"A": "1"}
+    with pytest.raises(plan.PlanError, match="^repository: 'Team' is not a valid ECR repository name"):
+        plan.image_requests([], [], "/", single={"repository": "Team", "context": "x"})
+    with pytest.raises(plan.PlanError, match="^context: give the build context of team/app"):
+        plan.image_requests([], [], "/", single={"repository": "team/app"})
+    with pytest.raises(plan.PlanError, match="^images: nothing to publish"):
+        plan.image_requests([], [], "/", single={"repository": None, "context": None})
