@@ -36,7 +36,7 @@ author:
 options:
   repository:
     description:
-      - The ECR repository of the image built from O(context), for example C(team/app): the short form of
+      - The ECR repository of the image built from O(context), for example C(team/app); the short form of
         one entry of O(images).
     type: str
   context:
@@ -207,9 +207,9 @@ options:
     default: 4
   option_names:
     description:
-      - The names error messages give the options, for a role that passes its own variables, for
-        example C({version: publish_version, images: publish_images}). A message about O(images[0].context)
-        then names C(publish_images[0].context).
+      - "The names error messages give the options, for a role that passes its own variables, for
+        example C({version: publish_version, images: publish_images}). A message about O(images[].context)
+        then names C(publish_images[0].context)."
     type: dict
     default: {}
   keep_going:
