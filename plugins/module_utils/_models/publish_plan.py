@@ -350,7 +350,9 @@ def rename_option(message, names):
     match = _LEADING_OPTION.match(message or "")
     if not match or match.group("option") not in (names or {}):
         return message
-    return names[match.group("option")] + message[match.end() :]
+    option = match.group("option")
+    size = len(option)
+    return names[option] + message[size:]
 
 
 def containerfile_candidates(request):
