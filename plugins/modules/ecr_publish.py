@@ -41,7 +41,7 @@ options:
     type: str
   context:
     description:
-      - The build context of O(repository), a directory on the controller.
+      - The build context of O(repository), a directory on the controller. Without O(repository) it is not used.
     type: path
   containerfile:
     description:

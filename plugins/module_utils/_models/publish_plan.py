@@ -272,8 +272,12 @@ def parse_compose(document, compose_dir, environ, where="compose_file"):
 
 
 def _single_request(single, base_dir):
-    """The short form of one image (the options repository, context, containerfile, build_args)."""
-    if not single.get("repository") and not single.get("context"):
+    """The short form of one image (the options repository, context, containerfile, build_args).
+
+    Without a repository there is none: context and the others only describe the repository's image
+    (the role's inventories often set publish_context for every host and publish publish_images).
+    """
+    if not single.get("repository"):
         return []
     repository = validate_repository(single.get("repository"), "repository")
     if not single.get("context"):

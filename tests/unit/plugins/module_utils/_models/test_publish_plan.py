@@ -544,3 +544,6 @@ def test_the_short_form_of_one_image_comes_first_and_is_checked():
         plan.image_requests([], [], "/", single={"repository": "team/app"})
     with pytest.raises(plan.PlanError, match="^images: nothing to publish"):
         plan.image_requests([], [], "/", single={"repository": None, "context": None})
+    # A context without a repository describes no image (an inventory's publish_context beside publish_images).
+    requests = plan.image_requests([{"repository": "team/api", "context": "/api"}], [], "/", single={"context": "x"})
+    assert [r["repository"] for r in requests] == ["team/api"]
