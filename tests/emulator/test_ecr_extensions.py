@@ -311,3 +311,67 @@ def test_repository_creation_template_refuses_bad_input(account):
     )
     listed = ecr.describe_repository_creation_templates()["repositoryCreationTemplates"]
     assert [(t["prefix"], t["appliedFor"]) for t in listed] == [("base", ["REPLICATION"])]
+
+
+def test_replication_configuration_takes_several_rules(account):
+    ecr = account("ecr")
+    rules = [
+        {"destinations": [{"region": "us-west-2", "registryId": account.id}]},
+        {
+            "destinations": [{"region": REGION, "registryId": "111122223333"}],
+            "repositoryFilters": [{"filter": "team/", "filterType": "PREFIX_MATCH"}],
+        },
+    ]
+    ecr.put_replication_configuration(replicationConfiguration={"rules": rules})
+    assert ecr.describe_registry()["replicationConfiguration"]["rules"] == rules
+    ecr.put_replication_configuration(replicationConfiguration={"rules": []})
+    assert ecr.describe_registry()["replicationConfiguration"]["rules"] == []
+
+
+@pytest.mark.parametrize(
+    "rules, code",
+    [
+        ([{"destinations": [{"region": REGION, "registryId": "SELF"}]}], "InvalidParameterException"),
+        ([{"destinations": []}], "InvalidParameterException"),
+        ([{"destinations": [{"region": "us-west-2", "registryId": "1234"}]}], "ValidationException"),
+        (
+            [
+                {
+                    "destinations": [{"region": "us-west-2", "registryId": "111122223333"}],
+                    "repositoryFilters": [{"filter": "Team/*", "filterType": "PREFIX_MATCH"}],
+                }
+            ],
+            "InvalidParameterException",
+        ),
+        ([{"destinations": [{"region": "us-west-2", "registryId": "111122223333"}]}] * 26, "ValidationException"),
+        (
+            [{"destinations": [{"region": "us-west-2", "registryId": f"{n:012d}"} for n in range(1, 27)]}],
+            "LimitExceededException",
+        ),
+    ],
+)
+def test_replication_configuration_refuses_what_ecr_refuses(account, rules, code):
+    ecr = account("ecr")
+    rules = json.loads(json.dumps(rules).replace('"SELF"', json.dumps(account.id)))
+    assert error_code(ecr.put_replication_configuration, replicationConfiguration={"rules": rules}) == code
+    assert ecr.describe_registry()["replicationConfiguration"]["rules"] == []
+
+
+# ---------------------------------------------------------------------------------------------------------- tags
+
+
+def tag_list(count: int, prefix: str = "t") -> list:
+    return [{"Key": f"{prefix}{index:02d}", "Value": "x"} for index in range(count)]
+
+
+def test_tag_limit_of_fifty_per_repository(account):
+    """ECR's TooManyTagsException (moto alone takes any number): 50 tags at most, counted after the call."""
+    ecr = account("ecr")
+    arn = ecr.create_repository(repositoryName="tags/app", tags=tag_list(45))["repository"]["repositoryArn"]
+    assert error_code(ecr.tag_resource, resourceArn=arn, tags=tag_list(10, "new")) == "TooManyTagsException"
+    assert len(ecr.list_tags_for_resource(resourceArn=arn)["tags"]) == 45  # nothing of the refused call stays
+    ecr.tag_resource(resourceArn=arn, tags=tag_list(5, "new"))  # exactly 50
+    ecr.tag_resource(resourceArn=arn, tags=tag_list(3))  # values of tags it has: still 50
+    assert len(ecr.list_tags_for_resource(resourceArn=arn)["tags"]) == 50
+    assert error_code(ecr.create_repository, repositoryName="tags/big", tags=tag_list(51)) == "TooManyTagsException"
+    assert ecr.describe_repositories()["repositories"][0]["repositoryName"] == "tags/app"
