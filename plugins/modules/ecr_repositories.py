@@ -455,7 +455,7 @@ def main():
         registry_host=dict(type="str"),
         concurrency=dict(type="int", default=DEFAULT_CONCURRENCY),
         allow_public=dict(type="bool", default=False),
-        max_expire_percent=dict(type="int", default=100),
+        max_expire_percent=dict(type="int"),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
 
@@ -465,7 +465,7 @@ def main():
         registry_id = validate_registry_id(module.params["registry_id"])
         registry_host = validate_registry_host(module.params["registry_host"])
         client = bulk_client(module, concurrency)
-        requests = validate_params(module.params, supported_features(client.meta.service_model))
+        requests = validate_params(module.params)
         output, message = run(
             client,
             requests,
@@ -475,6 +475,7 @@ def main():
             registry_host=registry_host,
             resolver=KmsKeyResolver(lazy_client(module, "kms")),
             max_expire_percent=max_expire_percent,
+            features=supported_features(client.meta.service_model),
         )
     except ECRError as e:
         module.fail_json_aws_error(e)
