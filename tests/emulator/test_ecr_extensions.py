@@ -6,6 +6,7 @@ state and account isolation is checked on the way.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 
@@ -311,3 +312,58 @@ def test_repository_creation_template_refuses_bad_input(account):
     )
     listed = ecr.describe_repository_creation_templates()["repositoryCreationTemplates"]
     assert [(t["prefix"], t["appliedFor"]) for t in listed] == [("base", ["REPLICATION"])]
+
+
+# ------------------------------------------------------------------------------------------ image ages
+
+
+def age_images(ecr, **body) -> dict:
+    """LocalawsAgeImages through the client's own endpoint and signature (botocore does not know the call)."""
+    from botocore.awsrequest import AWSRequest  # pylint: disable=import-outside-toplevel
+
+    request = AWSRequest(
+        method="POST",
+        url=ecr.meta.endpoint_url + "/",
+        data=json.dumps(body),
+        headers={
+            "X-Amz-Target": "AmazonEC2ContainerRegistry_V20150921.LocalawsAgeImages",
+            "Content-Type": "application/x-amz-json-1.1",
+        },
+    )
+    ecr._request_signer.sign("LocalawsAgeImages", request)  # pylint: disable=protected-access
+    response = ecr._endpoint.http_session.send(request.prepare())  # pylint: disable=protected-access
+    return {"status": response.status_code, "body": json.loads(response.content or b"{}")}
+
+
+def test_images_can_be_aged(account):
+    ecr = account("ecr")
+    ecr.create_repository(repositoryName="team/old")
+    digests = []
+    for tag in ("a", "b"):
+        manifest = json.dumps(
+            {
+                "schemaVersion": 2,
+                "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "config": {
+                    "mediaType": "application/vnd.oci.image.config.v1+json",
+                    "digest": f"sha256:{tag * 64}",
+                    "size": 2,
+                },
+                "layers": [],
+            }
+        )
+        digest = "sha256:" + hashlib.sha256(manifest.encode()).hexdigest()
+        ecr.put_image(repositoryName="team/old", imageManifest=manifest, imageTag=tag, imageDigest=digest)
+        digests.append(digest)
+    before = {
+        d["imageDigest"]: d["imagePushedAt"] for d in ecr.describe_images(repositoryName="team/old")["imageDetails"]
+    }
+    answer = age_images(ecr, repositoryName="team/old", days=30, imageDigests=digests[:1])
+    assert answer == {"status": 200, "body": {"imageDigests": digests[:1]}}
+    after = {
+        d["imageDigest"]: d["imagePushedAt"] for d in ecr.describe_images(repositoryName="team/old")["imageDetails"]
+    }
+    assert (before[digests[0]] - after[digests[0]]).days == 30 and after[digests[1]] == before[digests[1]]
+    assert age_images(ecr, repositoryName="team/old", days=0)["status"] == 400
+    assert age_images(ecr, repositoryName="team/none", days=1)["status"] == 400
+    assert age_images(ecr, repositoryName="team/old", days=1, imageDigests=["sha256:" + "0" * 64])["status"] == 400

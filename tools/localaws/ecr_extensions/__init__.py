@@ -5,12 +5,13 @@ to moto's ECR"). State lives on moto's ECR backend of each account and region, i
   registry policy check that follows REGISTRY_POLICY_SCOPE (moto allows V1's actions only);
 - pull through cache rules (Create, Describe, Update, Delete, Validate);
 - repository creation templates (Create, Describe, Update, Delete);
-- PutRegistryScanningConfiguration validated, without moto's bug that breaks every later CreateRepository.
+- PutRegistryScanningConfiguration validated, without moto's bug that breaks every later CreateRepository;
+- LocalawsAgeImages (not an ECR API): images' push times moved back, for tests of age-based lifecycle rules.
 """
 
 from __future__ import annotations
 
-from . import account_settings, creation_templates, pull_through_cache, scanning
+from . import account_settings, creation_templates, image_times, pull_through_cache, scanning
 
 ACTIONS = {
     "get_account_setting": account_settings.get_account_setting,
@@ -25,6 +26,7 @@ ACTIONS = {
     "update_repository_creation_template": creation_templates.update_repository_creation_template,
     "delete_repository_creation_template": creation_templates.delete_repository_creation_template,
     "put_registry_scanning_configuration": scanning.put_registry_scanning_configuration,
+    "localaws_age_images": image_times.localaws_age_images,
 }
 
 
