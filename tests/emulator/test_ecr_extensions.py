@@ -16,7 +16,7 @@ boto3 = pytest.importorskip("boto3")
 botocore = pytest.importorskip("botocore")
 
 # pylint: disable=wrong-import-position
-from support import DEFAULT_ACCOUNT, MotoServer  # noqa: E402
+from support import DEFAULT_ACCOUNT, MotoServer, age_images  # noqa: E402
 from support.emulator import assumed_credentials  # noqa: E402
 
 REGION = "eu-west-1"
@@ -317,24 +317,6 @@ def test_repository_creation_template_refuses_bad_input(account):
 # ------------------------------------------------------------------------------------------ image ages
 
 
-def age_images(ecr, **body) -> dict:
-    """LocalawsAgeImages through the client's own endpoint and signature (botocore does not know the call)."""
-    from botocore.awsrequest import AWSRequest  # pylint: disable=import-outside-toplevel
-
-    request = AWSRequest(
-        method="POST",
-        url=ecr.meta.endpoint_url + "/",
-        data=json.dumps(body),
-        headers={
-            "X-Amz-Target": "AmazonEC2ContainerRegistry_V20150921.LocalawsAgeImages",
-            "Content-Type": "application/x-amz-json-1.1",
-        },
-    )
-    ecr._request_signer.sign("LocalawsAgeImages", request)  # pylint: disable=protected-access
-    response = ecr._endpoint.http_session.send(request.prepare())  # pylint: disable=protected-access
-    return {"status": response.status_code, "body": json.loads(response.content or b"{}")}
-
-
 def test_images_can_be_aged(account):
     ecr = account("ecr")
     ecr.create_repository(repositoryName="team/old")
@@ -358,12 +340,11 @@ def test_images_can_be_aged(account):
     before = {
         d["imageDigest"]: d["imagePushedAt"] for d in ecr.describe_images(repositoryName="team/old")["imageDetails"]
     }
-    answer = age_images(ecr, repositoryName="team/old", days=30, imageDigests=digests[:1])
-    assert answer == {"status": 200, "body": {"imageDigests": digests[:1]}}
+    assert age_images(ecr, "team/old", days=30, digests=digests[:1]) == (200, {"imageDigests": digests[:1]})
     after = {
         d["imageDigest"]: d["imagePushedAt"] for d in ecr.describe_images(repositoryName="team/old")["imageDetails"]
     }
     assert (before[digests[0]] - after[digests[0]]).days == 30 and after[digests[1]] == before[digests[1]]
-    assert age_images(ecr, repositoryName="team/old", days=0)["status"] == 400
-    assert age_images(ecr, repositoryName="team/none", days=1)["status"] == 400
-    assert age_images(ecr, repositoryName="team/old", days=1, imageDigests=["sha256:" + "0" * 64])["status"] == 400
+    assert age_images(ecr, "team/old", days=0)[0] == 400
+    assert age_images(ecr, "team/none", days=1)[0] == 400
+    assert age_images(ecr, "team/old", days=1, digests=["sha256:" + "0" * 64])[0] == 400
