@@ -351,6 +351,20 @@ def test_a_policy_that_acts_on_nothing_reads_no_manifest(aws):
     assert calls == ["GetLifecyclePolicy", "DescribeImages"]
 
 
+def test_ecr_lifecycle_preview_of_a_policy_that_acts_on_nothing_pulls_nothing(aws):
+    """ecr_lifecycle with preview and a limit, as a nightly dry run has them: images read once, no BatchGetImage."""
+    raw, client, calls = aws
+    raw.create_repository(repositoryName="team/app")
+    multi_arch(raw, "team/app")
+    request = lifecycle_request.validate_params(
+        {"repository": "team/app", "rules": UNTAGGED_AFTER_A_DAY, "preview": True, "max_expire_percent": 10}
+    )
+    del calls[:]
+    result = converge_lifecycle.run(client, request, check_mode=True)
+    assert result["changed"] is True and result["preview"]["totals"]["expired_images"] == 0
+    assert calls.count("DescribeImages") == 1 and "BatchGetImage" not in calls
+
+
 def test_a_list_that_stays_is_read_once_and_keeps_its_children(aws):
     raw, client, calls = aws
     raw.create_repository(repositoryName="team/app")
@@ -495,6 +509,20 @@ def test_a_policy_that_acts_on_nothing_reads_no_manifest(aws):
     assert checked["evaluation"]["totals"]["expired_images"] == 0
     # Preview and guard together: one image listing, and no BatchGetImage (a pull on ECR).
     assert calls == ["GetLifecyclePolicy", "DescribeImages"]
+
+
+def test_ecr_lifecycle_preview_of_a_policy_that_acts_on_nothing_pulls_nothing(aws):
+    """ecr_lifecycle with preview and a limit, as a nightly dry run has them: images read once, no BatchGetImage."""
+    raw, client, calls = aws
+    raw.create_repository(repositoryName="team/app")
+    multi_arch(raw, "team/app")
+    request = lifecycle_request.validate_params(
+        {"repository": "team/app", "rules": UNTAGGED_AFTER_A_DAY, "preview": True, "max_expire_percent": 10}
+    )
+    del calls[:]
+    result = converge_lifecycle.run(client, request, check_mode=True)
+    assert result["changed"] is True and result["preview"]["totals"]["expired_images"] == 0
+    assert calls.count("DescribeImages") == 1 and "BatchGetImage" not in calls
 
 
 def test_a_list_that_stays_is_read_once_and_keeps_its_children(aws):
