@@ -442,7 +442,7 @@ def test_check_mode_plan_shows_what_the_lifecycles_would_expire(emulator, tmp_pa
                 **({"imageTag": tag} if tag else {}),
             )
         assert age_images(ecr, repository, days=30)[0] == 200
-    job = run_job(tmp_path, slice_inventory(data, 1, 1), "lifecycle-plan", emulator.endpoint, cmdline="--check")
+    job = run_job(tmp_path, slice_inventory(data, 1, 1), "lifecycle-plan", emulator.endpoint, cmdline="--check --diff")
     assert job["status"] == "successful", job["output"]
     assert (
         "lifecycle policies would expire 4 images (8.0 kB): team/old 3 (6.0 kB), team/untagged 1 (2.0 kB)"
@@ -453,6 +453,8 @@ def test_check_mode_plan_shows_what_the_lifecycles_would_expire(emulator, tmp_pa
             ecr.get_lifecycle_policy(repositoryName=repository)
     # Without max_expire_percent: 100, the policy that empties team/old of tagged images is refused.
     data["vars"]["ecr_registries"][0]["repositories"][0]["lifecycle"].pop("max_expire_percent")
-    job = run_job(tmp_path, slice_inventory(data, 1, 1), "lifecycle-refused", emulator.endpoint, cmdline="--check")
+    job = run_job(
+        tmp_path, slice_inventory(data, 1, 1), "lifecycle-refused", emulator.endpoint, cmdline="--check --diff"
+    )
     assert job["status"] == "failed"
     assert "would expire all 2 tagged images of repository 'team/old'" in job["output"], job["output"]

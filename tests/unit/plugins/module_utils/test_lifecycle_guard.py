@@ -24,7 +24,9 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper  # noqa: E402
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import BulkError, LifecycleError  # noqa: E402
 from ansible_collections.dockyard.ecr.plugins.module_utils._converge import bulk as converge_bulk  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils._converge import lifecycle as converge_lifecycle  # noqa: E402
+from ansible_collections.dockyard.ecr.plugins.module_utils._converge import (
+    lifecycle as converge_lifecycle,
+)  # noqa: E402
 from ansible_collections.dockyard.ecr.plugins.module_utils._models import bulk_request  # noqa: E402
 from ansible_collections.dockyard.ecr.plugins.module_utils._models import estate  # noqa: E402
 from ansible_collections.dockyard.ecr.plugins.module_utils._models import lifecycle_evaluation  # noqa: E402
