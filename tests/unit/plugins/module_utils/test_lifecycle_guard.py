@@ -24,9 +24,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper  # noqa: E402
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import BulkError, LifecycleError  # noqa: E402
 from ansible_collections.dockyard.ecr.plugins.module_utils._converge import bulk as converge_bulk  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils._converge import (
-    lifecycle as converge_lifecycle,
-)  # noqa: E402
+from ansible_collections.dockyard.ecr.plugins.module_utils._converge import lifecycle as conv_lifecycle  # noqa: E402
 from ansible_collections.dockyard.ecr.plugins.module_utils._models import bulk_request  # noqa: E402
 from ansible_collections.dockyard.ecr.plugins.module_utils._models import estate  # noqa: E402
 from ansible_collections.dockyard.ecr.plugins.module_utils._models import lifecycle_evaluation  # noqa: E402
@@ -345,7 +343,7 @@ def test_a_policy_that_acts_on_nothing_reads_no_manifest(aws):
     raw.create_repository(repositoryName="team/app")
     multi_arch(raw, "team/app")
     del calls[:]
-    checked = converge_lifecycle.check_lifecycle(
+    checked = conv_lifecycle.check_lifecycle(
         client, "team/app", None, document(UNTAGGED_AFTER_A_DAY), preview=True, max_expire_percent=0
     )
     assert checked["evaluation"]["totals"]["expired_images"] == 0
@@ -362,7 +360,7 @@ def test_ecr_lifecycle_preview_of_a_policy_that_acts_on_nothing_pulls_nothing(aw
         {"repository": "team/app", "rules": UNTAGGED_AFTER_A_DAY, "preview": True, "max_expire_percent": 10}
     )
     del calls[:]
-    result = converge_lifecycle.run(client, request, check_mode=True)
+    result = conv_lifecycle.run(client, request, check_mode=True)
     assert result["changed"] is True and result["preview"]["totals"]["expired_images"] == 0
     assert calls.count("DescribeImages") == 1 and "BatchGetImage" not in calls
 
@@ -374,7 +372,7 @@ def test_a_list_that_stays_is_read_once_and_keeps_its_children(aws):
     loose = put(raw, "team/app", "loose")  # an untagged image no list references
     age("team/app", 30)
     del calls[:]
-    checked = converge_lifecycle.check_lifecycle(client, "team/app", None, document(UNTAGGED_AFTER_A_DAY), preview=True)
+    checked = conv_lifecycle.check_lifecycle(client, "team/app", None, document(UNTAGGED_AFTER_A_DAY), preview=True)
     entries = by_digest(checked["evaluation"])
     assert [entries[child]["action"] for child in children] == ["keep", "keep"]
     assert entries[loose]["action"] == "expire" and entries[index]["action"] == "keep"
@@ -505,7 +503,7 @@ def test_a_policy_that_acts_on_nothing_reads_no_manifest(aws):
     raw.create_repository(repositoryName="team/app")
     multi_arch(raw, "team/app")
     del calls[:]
-    checked = converge_lifecycle.check_lifecycle(
+    checked = conv_lifecycle.check_lifecycle(
         client, "team/app", None, document(UNTAGGED_AFTER_A_DAY), preview=True, max_expire_percent=0
     )
     assert checked["evaluation"]["totals"]["expired_images"] == 0
@@ -522,7 +520,7 @@ def test_ecr_lifecycle_preview_of_a_policy_that_acts_on_nothing_pulls_nothing(aw
         {"repository": "team/app", "rules": UNTAGGED_AFTER_A_DAY, "preview": True, "max_expire_percent": 10}
     )
     del calls[:]
-    result = converge_lifecycle.run(client, request, check_mode=True)
+    result = conv_lifecycle.run(client, request, check_mode=True)
     assert result["changed"] is True and result["preview"]["totals"]["expired_images"] == 0
     assert calls.count("DescribeImages") == 1 and "BatchGetImage" not in calls
 
@@ -534,7 +532,7 @@ def test_a_list_that_stays_is_read_once_and_keeps_its_children(aws):
     loose = put(raw, "team/app", "loose")  # an untagged image no list references
     age("team/app", 30)
     del calls[:]
-    checked = converge_lifecycle.check_lifecycle(client, "team/app", None, document(UNTAGGED_AFTER_A_DAY), preview=True)
+    checked = conv_lifecycle.check_lifecycle(client, "team/app", None, document(UNTAGGED_AFTER_A_DAY), preview=True)
     entries = by_digest(checked["evaluation"])
     assert [entries[child]["action"] for child in children] == ["keep", "keep"]
     assert entries[loose]["action"] == "expire" and entries[index]["action"] == "keep"
@@ -559,7 +557,7 @@ def test_a_list_that_goes_is_not_read(aws):
     multi_arch(raw, "team/app")
     age("team/app", 30)
     del calls[:]
-    checked = converge_lifecycle.check_lifecycle(
+    checked = conv_lifecycle.check_lifecycle(
         client, "team/app", None, document(EVERYTHING_AFTER_A_WEEK), preview=True, max_expire_percent=100
     )
     assert checked["evaluation"]["totals"]["expired_images"] == 3
@@ -574,14 +572,14 @@ def test_the_bad_policy_of_issue_19_is_refused_before_any_write(aws):
     age("team/app", 30)
     request = lifecycle_request.validate_params({"repository": "team/app", "rules": EVERYTHING_AFTER_A_WEEK})
     del calls[:]
-    error = refusal(converge_lifecycle.run, client, request)
+    error = refusal(conv_lifecycle.run, client, request)
     assert "would expire all 3 tagged images of repository 'team/app'" in error.message
     assert "set max_expire_percent: 100" in error.message
     assert calls == ["GetLifecyclePolicy", "DescribeImages"]
     meant = lifecycle_request.validate_params(
         {"repository": "team/app", "rules": EVERYTHING_AFTER_A_WEEK, "max_expire_percent": 100}
     )
-    assert converge_lifecycle.run(client, meant)["changed"] is True
+    assert conv_lifecycle.run(client, meant)["changed"] is True
     assert raw.get_lifecycle_policy(repositoryName="team/app")["lifecyclePolicyText"]
 
 
@@ -593,7 +591,7 @@ def test_more_than_half_is_written_with_a_warning(aws):
         put(raw, "team/app", f"loose{index}")
     age("team/app", 30)
     request = lifecycle_request.validate_params({"repository": "team/app", "rules": UNTAGGED_AFTER_A_DAY})
-    result = converge_lifecycle.run(client, request)
+    result = conv_lifecycle.run(client, request)
     assert result["changed"] is True
     assert result["warnings"] == [
         "repository 'team/app': the new lifecycle policy would expire 2 of the 3 images (67%, 20 bytes; rule 1: 2), "
@@ -617,10 +615,10 @@ def test_a_transition_policy_is_written_with_an_old_botocore_when_nothing_needs_
     raw, client, _calls = aws
     raw.create_repository(repositoryName="team/app")
     desired = lifecycle_request.desired_document({"rules": TRANSITION})
-    checked = converge_lifecycle.check_lifecycle(OldBotocore(client), "team/app", None, desired, max_expire_percent=100)
+    checked = conv_lifecycle.check_lifecycle(OldBotocore(client), "team/app", None, desired, max_expire_percent=100)
     assert checked["changed"] is True and checked["evaluation"] is None
     # The guard's evaluation needs no feature for a transition either.
-    checked = converge_lifecycle.check_lifecycle(OldBotocore(client), "team/app", None, desired, preview=True)
+    checked = conv_lifecycle.check_lifecycle(OldBotocore(client), "team/app", None, desired, preview=True)
     assert checked["evaluation"]["totals"]["images"] == 0
 
 
@@ -629,10 +627,10 @@ def test_rules_on_archived_images_need_botocore_for_the_evaluation_only(aws):
     raw.create_repository(repositoryName="team/app")
     desired = lifecycle_request.desired_document({"rules": ARCHIVE_EXPIRY})
     old = OldBotocore(client)
-    assert converge_lifecycle.check_lifecycle(old, "team/app", None, desired, max_expire_percent=100)["changed"]
-    error = refusal(converge_lifecycle.check_lifecycle, old, "team/app", None, desired, preview=True)
+    assert conv_lifecycle.check_lifecycle(old, "team/app", None, desired, max_expire_percent=100)["changed"]
+    error = refusal(conv_lifecycle.check_lifecycle, old, "team/app", None, desired, preview=True)
     assert error.option == "preview" and "or set preview: false" in error.message
-    error = refusal(converge_lifecycle.check_lifecycle, old, "team/app", None, desired)
+    error = refusal(conv_lifecycle.check_lifecycle, old, "team/app", None, desired)
     assert "set max_expire_percent: 100 to write it unchecked" in error.message
 
 
