@@ -33,7 +33,6 @@ try:
 except ImportError:
     pass  # Handled by AnsibleAWSModule
 
-from ansible_collections.dockyard.ecr.plugins.module_utils._api.lifecycle_policy import get_lifecycle_policy
 from ansible_collections.dockyard.ecr.plugins.module_utils._api.repositories import describe_repositories
 from ansible_collections.dockyard.ecr.plugins.module_utils._api.repository_policy import read_repository_policy
 from ansible_collections.dockyard.ecr.plugins.module_utils._api.tags import list_tags
