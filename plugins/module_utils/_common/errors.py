@@ -57,6 +57,10 @@ class BulkError(ECRError):
     """Invalid entries (all of them, named) or a module-level option that cannot be used."""
 
 
+class ReplicationError(ECRError):
+    """A replication configuration that cannot be carried out as asked; the message names the option and the fix."""
+
+
 class RepositoryNotFoundError(ECRError):
     """The repository does not exist (in that registry)."""
 
