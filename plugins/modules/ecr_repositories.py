@@ -38,8 +38,10 @@ options:
     description:
       - The repositories, one entry each. Each name may appear once.
       - The results come back in the same order.
+      - Each entry is a dictionary with the suboptions below; an entry of another type fails the task, before any
+        AWS call, with a message that names its index.
     type: list
-    elements: dict
+    elements: raw
     required: true
     suboptions:
       name:
@@ -515,8 +517,9 @@ def main():
     honour_security_token()
     argument_spec = dict(
         # The entries are checked by bulk_request.validate_params (with the same argument spec machinery), so
-        # that every message can name the entry; Ansible's own checks of list elements cannot.
-        repositories=dict(type="list", elements="dict", required=True),
+        # that every message can name the entry; Ansible's own checks of list elements cannot (elements="dict"
+        # would refuse a string entry with a message that has no index).
+        repositories=dict(type="list", elements="raw", required=True),
         registry_id=dict(type="str"),
         registry_host=dict(type="str"),
         concurrency=dict(type="int", default=DEFAULT_CONCURRENCY),
@@ -531,7 +534,7 @@ def main():
         registry_id = validate_registry_id(module.params["registry_id"])
         registry_host = validate_registry_host(module.params["registry_host"])
         client = bulk_client(module, concurrency)
-        requests = validate_params(module.params)
+        requests = validate_params(module.params, partition=client.meta.partition or "aws")
         output, message = run(
             client,
             requests,

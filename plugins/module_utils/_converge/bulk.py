@@ -14,10 +14,10 @@ What ``ecr_repositories`` runs, built from the single-resource converge code (``
    fallback when a batch names a repository that does not exist.
 3. ``Converger.run``: one task per repository on a bounded thread pool (one botocore client is
    thread-safe), in two passes. ``prepare`` reads only what its entry manages (tags with ``tags``, the
-   lifecycle policy with ``lifecycle``; nothing for a repository that does not exist yet) and applies
-   the lifecycle guard (``_converge.lifecycle.check_lifecycle``) to every repository before the first
-   write of the run; ``finish`` reads the policy when the entry manages access and writes only what
-   differs. A failing repository does not stop the others; its result carries ``failed`` and ``msg``.
+   lifecycle policy with ``lifecycle``, the policy with access options; nothing for a repository that
+   does not exist yet) and applies the lifecycle guard (``_converge.lifecycle.check_lifecycle``) and the
+   policy size check to every repository before the first write of the run; ``finish`` writes only
+   what differs. A failing repository does not stop the others; its result carries ``failed`` and ``msg``.
 
 Read calls for a run where nothing changes, per existing repository: ``GetRepositoryPolicy`` when the
 entry manages access, ``GetLifecyclePolicy`` when it manages the lifecycle policy,
@@ -37,7 +37,12 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._api.repositories imp
 from ansible_collections.dockyard.ecr.plugins.module_utils._api.repository_policy import read_repository_policy
 from ansible_collections.dockyard.ecr.plugins.module_utils._api.tags import list_tags
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.clients import ecr_client
-from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import ECRError, error_code
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import (
+    ECRError,
+    error_code,
+    is_credentials_error,
+    repository_deleted_meanwhile,
+)
 from ansible_collections.dockyard.ecr.plugins.module_utils._converge import lifecycle as lifecycle_converge
 from ansible_collections.dockyard.ecr.plugins.module_utils._converge import policy as policy_converge
 from ansible_collections.dockyard.ecr.plugins.module_utils._converge import repository as repository_converge
@@ -51,6 +56,7 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._models.lifecycle_rul
     normalize as lifecycle_normalize,
 )
 from ansible_collections.dockyard.ecr.plugins.module_utils._models.policy_document import normalize as policy_normalize
+from ansible_collections.dockyard.ecr.plugins.module_utils._models.policy_request import check_fits
 from ansible_collections.dockyard.ecr.plugins.module_utils._models.repository_settings import (
     repository_from_api,
     settings_of,
@@ -103,6 +109,11 @@ class Converger:
         self.registry_id = registry_id
         self.registry_host = registry_host
         self.resolver = resolver
+        meta = getattr(client, "meta", None)
+        self.partition = getattr(meta, "partition", None) or "aws"
+        # The first error that says the credentials no longer work (expired session token): the repositories not
+        # started yet are not tried, since every call would fail the same way.
+        self.stopped = None
 
     def run(self, requests, concurrency=DEFAULT_CONCURRENCY):
         """One result per request, in the requests' order. Raises ECRError only when the batch read fails.
@@ -126,15 +137,29 @@ class Converger:
         """Converge one repository from its DescribeRepositories ``entry`` (None: it does not exist)."""
         return self.finish(self.prepare(request, entry))
 
-    @staticmethod
-    def _fail(result, request, error):
+    def _fail(self, result, request, error):
+        if request["state"] == "present" and error_code(error) == "RepositoryNotFoundException":
+            # It existed (or was created) when read, and a later call of this run no longer found it.
+            error = repository_deleted_meanwhile(request["name"], error.exception)
         result["failed"] = True
         result["msg"] = f"{request['label']}: {error}"
         if error_code(error):
             result["error_code"] = error_code(error)
+        if is_credentials_error(error) and self.stopped is None:
+            self.stopped = str(error)
+
+    def _not_tried(self, result, request):
+        """Fail ``result`` without a call when the credentials stopped working earlier in the run (every call would
+        fail the same way); True when it did."""
+        if self.stopped is None:
+            return False
+        result["failed"] = True
+        result["msg"] = f"{request['label']}: not tried, because the credentials stopped working: {self.stopped}"
+        return True
 
     def prepare(self, request, entry):
-        """The reads of one repository and its lifecycle guard; nothing is written. Returns what ``finish`` takes."""
+        """The reads of one repository, its lifecycle guard and its policy's size check; nothing is written. Returns
+        what ``finish`` takes."""
         result = {
             "name": request["name"],
             "state": request["state"],
@@ -145,10 +170,15 @@ class Converger:
             "lifecycle_policy": None,
             "diff": {"before": {}, "after": {}},
         }
-        prepared = {"request": request, "result": result, "current": None, "lifecycle": None, "failed": False}
+        prepared = {"request": request, "result": result, "current": None, "failed": False}
+        prepared.update(lifecycle=None, policy=None)
+        if self._not_tried(result, request):
+            prepared["failed"] = True
+            return prepared
         try:
             prepared["current"] = self._current(request, entry)
             prepared["lifecycle"] = self._checked_lifecycle(request, prepared["current"], result)
+            prepared["policy"] = self._checked_policy(request, prepared["current"])
         except ECRError as e:
             self._fail(result, request, e)
             prepared["failed"] = True
@@ -157,9 +187,9 @@ class Converger:
     def finish(self, prepared):
         """The writes of one repository that ``prepare`` read and checked; its result."""
         request, result = prepared["request"], prepared["result"]
-        if not prepared["failed"]:
+        if not prepared["failed"] and not self._not_tried(result, request):
             try:
-                self._converge(request, prepared["current"], prepared["lifecycle"], result)
+                self._converge(request, prepared["current"], prepared["lifecycle"], prepared["policy"], result)
             except ECRError as e:
                 self._fail(result, request, e)
         if not result["changed"]:
@@ -212,7 +242,25 @@ class Converger:
             result["warnings"] = [f"{request['label']}: {warning}" for warning in checked["warnings"]]
         return checked["current"]
 
-    def _converge(self, request, current, current_lifecycle, result):
+    def _checked_policy(self, request, current):
+        """The repository's policy (None: none, or no repository), read first when the entry manages access, and
+        the document the entry asks for sized against it: one over ECR's limit (with purge_statements=false the
+        statements others wrote stay and count) fails the repository before anything of it is written."""
+        access = request["access"]
+        if access is None or request["state"] == "absent":
+            return None
+        current_policy = None
+        if current is not None:
+            registry_id = current.get("registry_id") or self.registry_id
+            current_policy = read_repository_policy(self.client, request["name"], registry_id)[1]
+        check_fits(current_policy, access["desired"], access["purge_statements"], access["state"], self.partition)
+        return current_policy
+
+    def _converge(self, request, current, current_lifecycle, current_policy, result):
+        # Everything that decides whether a part of the request can be met, and depends on what the repository
+        # holds now, was read and checked by ``prepare`` before any write of the run: the lifecycle guard, the
+        # policy's size; ``repository.converge`` checks the tag count and encryption before its own writes. A
+        # refusal leaves no half change.
         name, diff = request["name"], result["diff"]
         changed, before, after = repository_converge.converge(
             self.client,
@@ -233,13 +281,9 @@ class Converger:
         if request["state"] == "absent":
             return
         registry_id = (after or {}).get("registry_id") or self.registry_id
-        exists = current is not None
 
         access = request["access"]
         if access is not None:
-            current_policy = None
-            if exists:
-                current_policy = read_repository_policy(self.client, name, registry_id)[1]
             changed, before, after = policy_converge.converge_repository_policy(
                 self.client,
                 name,

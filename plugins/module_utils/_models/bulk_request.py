@@ -101,11 +101,14 @@ def _spec_errors(label, errors):
     return messages
 
 
-def _access_request(params, name, registry_id, allow_public):
+def _access_request(params, name, registry_id, allow_public, partition="aws"):
     """None (the policy is left alone), or {desired, state, purge_statements} for ``converge_repository_policy``.
 
     Grants given as empty lists only (and no ``policy``) mean nobody is granted anything: the grants'
     statements go, which is ecr_policy's state=absent (the whole policy with ``purge_statements``).
+    The document's size is checked here, before any AWS call: a new repository's policy is the request alone,
+    so one over ECR's limit is refused before its CreateRepository (with purge_statements=false the statements
+    already in force add to it; the converger checks that total before the repository's first write).
     """
     given = [option for option in GRANT_OPTIONS if params.get(option) is not None]
     purge = params.get("purge_statements")
@@ -125,6 +128,7 @@ def _access_request(params, name, registry_id, allow_public):
             allow_public=allow_public,
         )
     )
+    policy_request.check_fits(None, request["desired"], purge, "present", partition)
     return {"desired": request["desired"], "state": "present", "purge_statements": purge}
 
 
@@ -151,8 +155,16 @@ def _lifecycle_request(raw, params, features, cache=None):
     return dict(checks, document=copy.deepcopy(cache[key]))
 
 
-def validate_entry(index, entry, registry_id=None, allow_public=False, features=None, cache=None):
+def _shown(value, limit=60):
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}..."
+
+
+def validate_entry(index, entry, registry_id=None, allow_public=False, features=None, cache=None, partition="aws"):
     """Check one entry; return its request, or raise BulkError whose message names the entry.
+
+    A non-dict entry (the module and the role take the list's elements as they come, so that this message can
+    name the entry's index) is refused with the index and the shape to give.
 
     The request: index, label, name, state, ``repository`` (``repository.validate_params``), ``access``
     (None: left alone) and ``lifecycle`` (None: left alone).
@@ -160,7 +172,10 @@ def validate_entry(index, entry, registry_id=None, allow_public=False, features=
     label = entry_label(index, entry.get("name") if isinstance(entry, dict) else None)
     if not isinstance(entry, dict):
         raise BulkError(
-            message=f"{label}: give a dict with at least name (for example {{name: team/app}})",
+            message=(
+                f"{label}: give a dict with at least name, for example {{name: team/app}} (a list item of "
+                f"'key: value' lines), not the {type(entry).__name__} {_shown(entry)}"
+            ),
             option="repositories",
         )
     checked = ArgumentSpecValidator(ENTRY_OPTIONS).validate(copy.deepcopy(entry))
@@ -170,7 +185,7 @@ def validate_entry(index, entry, registry_id=None, allow_public=False, features=
     section = None
     try:
         desired = repository_request.validate_params(dict(params, registry_id=registry_id))
-        access = _access_request(params, desired["name"], registry_id, allow_public)
+        access = _access_request(params, desired["name"], registry_id, allow_public, partition)
         section = "lifecycle"
         lifecycle = _lifecycle_request(entry.get("lifecycle"), params, features, cache)
     except ECRError as e:
@@ -208,12 +223,13 @@ def validate_concurrency(concurrency):
     return concurrency
 
 
-def validate_params(params, features=None):
+def validate_params(params, features=None, partition="aws"):
     """Check the whole request before any AWS call; return the requests, one per entry, in input order.
 
     ``params``: ``repositories`` (list of entries), ``registry_id``, ``allow_public``. ``features``: what
     the installed botocore supports for lifecycle policies (``lifecycle.supported_features``); None (the
-    module's way) checks none here: writing needs none, and the evaluation checks what it needs.
+    module's way) checks none here: writing needs none, and the evaluation checks what it needs. ``partition``
+    the client's (account root ARNs in policies, which count in the policy's size).
     Raises BulkError naming every invalid entry (up to MAX_MESSAGES in the message), or the option.
     """
     registry_id = validate_registry_id(params.get("registry_id"))
@@ -224,7 +240,7 @@ def validate_params(params, features=None):
     requests, messages, seen, cache = [], [], {}, {}
     for index, entry in enumerate(entries):
         try:
-            request = validate_entry(index, entry, registry_id, allow_public, features, cache)
+            request = validate_entry(index, entry, registry_id, allow_public, features, cache, partition)
         except BulkError as e:
             messages.append(e.message)
             continue

@@ -197,7 +197,11 @@ def merged_repositories(registry):
     """The registry's repositories with its ``repository_defaults`` filled in; an entry's key replaces the
     default's whole (tags, grants and lifecycle are not merged key by key)."""
     defaults = (registry or {}).get("repository_defaults") or {}
-    return [dict(defaults, **entry) for entry in (registry or {}).get("repositories") or []]
+    # An entry that is not a dict passes unchanged: ecr_repositories refuses it with its index and the fix.
+    return [
+        dict(defaults, **entry) if isinstance(entry, dict) else entry
+        for entry in (registry or {}).get("repositories") or []
+    ]
 
 
 def select_registries(registries, names=None, option="configure_registries"):

@@ -22,6 +22,7 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._models.policy_docume
     DEFAULT_VERSION,
     REGISTRY_ACTIONS,
     parse_document,
+    policy_text,
     same_statement,
     statements_of,
     validate_document,
@@ -111,6 +112,18 @@ def desired_document(current, desired=None, purge_statements=True, state="presen
 
 def request_option(desired):
     return "pull" if classify_desired(desired)[0] == "grants" else "policy"
+
+
+def check_fits(current, desired=None, purge_statements=True, state="present", partition="aws"):
+    """Raise PolicyError when the document that should be in force would exceed ECR's size limit.
+
+    What ``desired_document`` and ``policy_text`` decide at write time, done early by a caller that writes
+    something else first (a bulk entry's repository settings, a new repository): with ``current=None`` it is the
+    size of the request alone (with purge_statements=false a lower bound: the statements others wrote add to it).
+    """
+    target = desired_document(current, desired, purge_statements, state, partition)
+    if target is not None:
+        policy_text(target, request_option(desired))
 
 
 def validate_params(params):
