@@ -166,6 +166,7 @@ seealso:
 extends_documentation_fragment:
   - dockyard.ecr.attributes
   - dockyard.ecr.attributes.actiongroup_ecr
+  - dockyard.ecr.assume_role
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -289,6 +290,7 @@ diff:
 
 from ansible.module_utils.basic import missing_required_lib
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.assume_role import ASSUME_ROLE_OPTIONS, act_as_role
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.caller import caller_account
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.clients import ecr_client
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.credentials import honour_security_token
@@ -310,6 +312,7 @@ def main():
         purge_statements=dict(type="bool", default=True),
         allow_public=dict(type="bool", default=False),
         **GRANT_SPEC,
+        **ASSUME_ROLE_OPTIONS,
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
 
@@ -318,6 +321,7 @@ def main():
 
     try:
         request = validate_params(module.params)
+        act_as_role(module)
         result = run(ecr_client(module), request, lambda: caller_account(module), check_mode=module.check_mode)
     except ECRError as e:
         module.fail_json_aws_error(e)

@@ -15,16 +15,13 @@ import copy
 import json
 import re
 
-try:
-    import jsonschema
-
-    HAS_JSONSCHEMA = True
-except ImportError:
-    HAS_JSONSCHEMA = False
-
 from ansible_collections.amazon.aws.plugins.module_utils.policy import compare_policies
+from ansible_collections.dockyard.ecr.plugins.module_utils._common import lazy_imports
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import PolicyError
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.validators import ACCOUNT_ID_RE
+
+# jsonschema is imported when a document is validated (lazy_imports), not with this module.
+HAS_JSONSCHEMA = lazy_imports.available("jsonschema")
 
 # The only actions ECR enforces in a registry policy (replication, pull through cache); ECR refuses
 # a registry policy with others ("Invalid registry policy provided"). ecr:* is accepted too.
@@ -313,7 +310,7 @@ def validate_document(document, allow_public=False, scope="repository", option="
             message=f"{option}: the Python library jsonschema is needed to validate policy documents; install it",
             option=option,
         )
-    validator = jsonschema.Draft7Validator(POLICY_SCHEMA)
+    validator = lazy_imports.load("jsonschema").Draft7Validator(POLICY_SCHEMA)
     errors = sorted(
         validator.iter_errors(_listified(document)),
         key=lambda e: [(0, p) if isinstance(p, int) else (1, p) for p in e.absolute_path],
