@@ -119,9 +119,15 @@ options:
         elements: str
       services:
         description:
-          - AWS service principals that may pull, as in O(dockyard.ecr.ecr_policy#module:services).
+          - AWS services that may pull, as in O(dockyard.ecr.ecr_policy#module:services), each a service
+            principal or a dict with C(service), C(source_accounts) and C(source_arns).
         type: list
-        elements: str
+        elements: raw
+      pull_through_cache:
+        description:
+          - Whether the grants also give C(ecr:BatchImportUpstreamImage), as in
+            O(dockyard.ecr.ecr_policy#module:pull_through_cache).
+        type: bool
       organizations:
         description:
           - AWS Organizations IDs whose principals may pull, as in
@@ -508,6 +514,7 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._common.validators im
 from ansible_collections.dockyard.ecr.plugins.module_utils._converge.bulk import bulk_client, run
 from ansible_collections.dockyard.ecr.plugins.module_utils._models.bulk_request import (
     DEFAULT_CONCURRENCY,
+    request_warnings,
     validate_concurrency,
     validate_params,
 )
@@ -541,6 +548,8 @@ def main():
         act_as_role(module)
         client = bulk_client(module, concurrency)
         requests = validate_params(module.params, partition=client.meta.partition or "aws")
+        for warning in request_warnings(requests):
+            module.warn(warning)
         output, message = run(
             client,
             requests,

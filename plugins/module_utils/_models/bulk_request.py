@@ -18,6 +18,7 @@ import re
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import BulkError, ECRError
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.options import (
+    GRANT_FLAGS,
     GRANT_OPTIONS,
     GRANT_SPEC,
     LIFECYCLE_RULE_OPTIONS,
@@ -31,13 +32,14 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._models import (
     repository_request,
 )
 from ansible_collections.dockyard.ecr.plugins.module_utils._models.lifecycle_guard import validate_max_expire_percent
+from ansible_collections.dockyard.ecr.plugins.module_utils._models.policy_grants import grant_warnings
 
 # ECR's API rate limits are per account and region, shared by every caller, and most ECR control
 # plane operations allow a few to a few tens of requests per second; AWSRetry backs off when one is
 # throttled. 8 parallel requests keep a run well inside them while hiding the round trip latency.
 DEFAULT_CONCURRENCY = 8
 MAX_CONCURRENCY = 50
-ACCESS_OPTIONS = GRANT_OPTIONS + ("policy",)
+ACCESS_OPTIONS = GRANT_OPTIONS + GRANT_FLAGS + ("policy",)
 MAX_MESSAGES = 20  # invalid entries or failures spelled out in one message
 
 LIFECYCLE_OPTIONS = dict(
@@ -255,6 +257,22 @@ def validate_params(params, features=None, partition="aws"):
     if messages:
         raise BulkError(message=_combined(messages, "entries of repositories are invalid"), option="repositories")
     return requests
+
+
+def request_warnings(requests):
+    """The grants' warnings (unscoped service grants), one per distinct warning, naming up to five entries."""
+    by_message = {}
+    for request in requests:
+        access = request.get("access") or {}
+        if policy_request.classify_desired(access.get("desired"))[0] != "grants":
+            continue
+        for message in grant_warnings(access["desired"]):
+            by_message.setdefault(message, []).append(request["label"])
+    warnings = []
+    for message, labels in by_message.items():
+        named = ", ".join(labels[:5]) + (f" and {len(labels) - 5} more" if len(labels) > 5 else "")
+        warnings.append(f"{named}: {message}")
+    return warnings
 
 
 def summarize(results):
