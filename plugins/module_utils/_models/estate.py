@@ -688,11 +688,41 @@ def registry_summary(result, check_mode=False):
         lines.append(
             f"registry grants {'to add' if check_mode else 'added'}: {added}, {'to remove' if check_mode else 'removed'}: {removed}"
         )
+    lines.extend(lifecycle_expiry_lines(result, check_mode))
     if summary.get("failed"):
         lines.append(f"repositories failed: {summary['failed']} ({', '.join(summary.get('failed_names') or [])})")
     if not lines:
         lines.append(f"{summary.get('total', 0)} repositories, nothing to change")
     return lines
+
+
+def size_text(count):
+    """A byte count as a person reads it: ``512 bytes``, ``1.5 MB`` (decimal units, as ECR's console shows)."""
+    if count < 1000:
+        return f"{count} bytes"
+    for unit in ("kB", "MB", "GB", "TB"):
+        count /= 1000.0
+        if count < 1000 or unit == "TB":
+            return f"{count:.1f} {unit}"
+    return f"{count} bytes"  # not reached
+
+
+def lifecycle_expiry_lines(result, check_mode=False):
+    """What the changed lifecycle policies would expire (check mode) or will expire (real run: ECR acts within 24
+    hours), from each repository's ``lifecycle_preview`` totals: one line, the largest repositories first."""
+    found = []
+    for repository in (result or {}).get("repositories") or []:
+        totals = (repository.get("lifecycle_preview") or {}).get("totals") or {}
+        if repository.get("changed") and not repository.get("failed") and totals.get("expired_images"):
+            found.append((repository["name"], totals["expired_images"], totals.get("expired_bytes") or 0))
+    if not found:
+        return []
+    found.sort(key=lambda item: (-item[2], item[0]))
+    images, size = sum(item[1] for item in found), sum(item[2] for item in found)
+    shown = ", ".join(f"{name} {count} ({size_text(nbytes)})" for name, count, nbytes in found[:10])
+    more = f" and {len(found) - 10} more" if len(found) > 10 else ""
+    verb = "would expire" if check_mode else "set will expire, within 24 hours,"
+    return [f"lifecycle policies {verb} {images} images ({size_text(size)}): {shown}{more}"]
 
 
 def consumer_summary(result, check_mode=False):

@@ -18,12 +18,15 @@ description:
     for deletion.
   - V(set_policy) and V(set_lifecycle_policy) put O(document) as the repository's policy or
     lifecycle policy.
+  - V(age_images) moves the push time of every image of the repository O(days) back, as time passing on
+    ECR would (the local emulator's C(LocalawsAgeImages); real ECR has no such call, so only against the
+    emulator).
 options:
   action:
     description: What to put.
     type: str
     required: true
-    choices: [put_images, create_kms_key, delete_kms_key, set_policy, set_lifecycle_policy]
+    choices: [put_images, create_kms_key, delete_kms_key, set_policy, set_lifecycle_policy, age_images]
   repository:
     description: The repository name.
     type: str
@@ -31,6 +34,14 @@ options:
     description: How many images to put.
     type: int
     default: 1
+  untagged:
+    description: With V(put_images), how many of the images (the last ones) get no tag.
+    type: int
+    default: 0
+  days:
+    description: With V(age_images), how many days back the push times move.
+    type: int
+    default: 30
   alias:
     description: The KMS alias name (C(alias/NAME)).
     type: str
@@ -68,6 +79,7 @@ import json
 
 try:
     import botocore
+    import botocore.awsrequest
 except ImportError:
     pass  # Handled by AnsibleAWSModule
 
@@ -92,7 +104,25 @@ def manifest(index, repository):
     )
 
 
-ACTIONS = ["put_images", "create_kms_key", "delete_kms_key", "set_policy", "set_lifecycle_policy"]
+ACTIONS = ["put_images", "create_kms_key", "delete_kms_key", "set_policy", "set_lifecycle_policy", "age_images"]
+
+
+def age_images(module, ecr, repository, days):
+    """The emulator's LocalawsAgeImages, through the client's endpoint and signature (botocore does not know it)."""
+    request = botocore.awsrequest.AWSRequest(
+        method="POST",
+        url=ecr.meta.endpoint_url + "/",
+        data=json.dumps({"repositoryName": repository, "days": days}),
+        headers={
+            "X-Amz-Target": "AmazonEC2ContainerRegistry_V20150921.LocalawsAgeImages",
+            "Content-Type": "application/x-amz-json-1.1",
+        },
+    )
+    ecr._request_signer.sign("LocalawsAgeImages", request)  # pylint: disable=protected-access
+    response = ecr._endpoint.http_session.send(request.prepare())  # pylint: disable=protected-access
+    if response.status_code != 200:
+        module.fail_json(msg=f"Failed to age the images of {repository} (the local emulator only): {response.text}")
+    module.exit_json(changed=True, digests=json.loads(response.text)["imageDigests"])
 
 
 def kms_key(module, action, kms, alias):
@@ -119,6 +149,8 @@ def main():
             action=dict(type="str", required=True, choices=ACTIONS),
             repository=dict(type="str"),
             count=dict(type="int", default=1),
+            untagged=dict(type="int", default=0),
+            days=dict(type="int", default=30),
             alias=dict(type="str"),
             document=dict(type="dict"),
         ),
@@ -128,6 +160,7 @@ def main():
             ["action", "delete_kms_key", ["alias"]],
             ["action", "set_policy", ["repository", "document"]],
             ["action", "set_lifecycle_policy", ["repository", "document"]],
+            ["action", "age_images", ["repository"]],
         ],
     )
     action = module.params["action"]
@@ -136,12 +169,16 @@ def main():
         if action in ("create_kms_key", "delete_kms_key"):
             kms_key(module, action, module.client("kms"), module.params["alias"])
         ecr = module.client("ecr")
+        if action == "age_images":
+            age_images(module, ecr, repository, module.params["days"])
         if action == "put_images":
             digests = []
             for index in range(module.params["count"]):
                 body = manifest(index, repository)
                 digest = "sha256:" + hashlib.sha256(body.encode()).hexdigest()
-                ecr.put_image(repositoryName=repository, imageManifest=body, imageTag=f"v{index}", imageDigest=digest)
+                tagged = index < module.params["count"] - module.params["untagged"]
+                extra = {"imageTag": f"v{index}"} if tagged else {}
+                ecr.put_image(repositoryName=repository, imageManifest=body, imageDigest=digest, **extra)
                 digests.append(digest)
             module.exit_json(changed=True, digests=digests)
         text = json.dumps(module.params["document"])
