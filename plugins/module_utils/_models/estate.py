@@ -44,6 +44,7 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._models.policy_grants
     grants_to_statements,
     validate_grants,
 )
+from ansible_collections.dockyard.ecr.plugins.module_utils._models.registry_block import registry_plan
 
 # IAM's quotas (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html), counted
 # without whitespace.
@@ -109,11 +110,12 @@ def validate_registries(registries, option="ecr_registries"):
         where = f"{option}[{index}]"
         if not isinstance(raw, dict):
             _fail(where, "give a dict with name, account_id, region and repositories")
-        unknown = sorted(set(raw) - {"name", "account_id", "region", "repository_defaults", "repositories"})
+        unknown = sorted(set(raw) - {"name", "account_id", "region", "repository_defaults", "repositories", "registry"})
         if unknown:
             _fail(
                 f"{where}.{unknown[0]}",
-                "not a registry key; a registry takes name, account_id, region, repository_defaults, repositories",
+                "not a registry key; a registry takes name, account_id, region, repository_defaults, repositories, "
+                "registry",
             )
         account = str(raw.get("account_id") if raw.get("account_id") is not None else "").strip()
         if not ACCOUNT_ID_RE.fullmatch(account):
@@ -169,6 +171,7 @@ def validate_registries(registries, option="ecr_registries"):
                 "region": region,
                 "repository_defaults": dict(defaults),
                 "repositories": [dict(entry) for entry in repositories],
+                "registry": raw.get("registry"),
             }
         )
     return cleaned
@@ -189,6 +192,34 @@ def merged_repositories(registry):
     default's whole (tags, grants and lifecycle are not merged key by key)."""
     defaults = (registry or {}).get("repository_defaults") or {}
     return [dict(defaults, **entry) for entry in (registry or {}).get("repositories") or []]
+
+
+def registry_block_plan(block, region=None, option="repositories_registry"):
+    """The plan of one ``registry`` block given on its own (the ``repositories`` role's ``repositories_registry``)."""
+    try:
+        return registry_plan(block or None, region, option=option)
+    except ECRError as e:
+        raise EstateError(message=e.message, option=e.option) from e
+
+
+def registry_settings(registries, account_id, region, name=None, plan=True):
+    """The plan of the ``registry`` block of this account and region's entry (or the one named): the module
+    parameters for its account settings, scanning, pull through cache rules, creation templates and
+    replication (``registry_block.registry_plan``); nothing to do when the entry has no block, EstateError when
+    there is no entry or the block is invalid. With ``plan=False``, the block as written (checked)."""
+    registries = validate_registries(registries)
+    found = find_registry(registries, account_id, region, name)
+    if found is None:
+        which = f"named {name}" if name else f"for account {account_id} in {region}"
+        _fail("ecr_registries", f"no registry {which}; add it to ecr_registries in group_vars/all")
+    index = registries.index(found)
+    if not plan:
+        registry_settings(registries, account_id, region, name)
+        return found.get("registry") or {}
+    try:
+        return registry_plan(found.get("registry"), found["region"], option=f"ecr_registries[{index}].registry")
+    except ECRError as e:
+        raise EstateError(message=e.message, option=e.option) from e
 
 
 def select_registries(registries, names=None, option="configure_registries"):
@@ -830,6 +861,11 @@ def host_problems(
                 f"ecr_registries: no registry {which} (registry host {host}); add it to ecr_registries in "
                 "group_vars/all, or take the host out of the group registries"
             )
+        elif ACCOUNT_ID_RE.fullmatch(account):
+            try:
+                registry_settings(cleaned, account, region, registry)
+            except EstateError as e:
+                problems.append(e.message)
     if "consumers" in groups:
         try:
             validate_roles(roles)
