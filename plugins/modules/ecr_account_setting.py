@@ -42,8 +42,8 @@ attributes:
   idempotent:
     support: full
 notes:
-  - The settings have no "unset": ECR gives every registry a value (V(V2) and V(AWS_NATIVE) for new registries).
-  - The API acts on the registry of the credentials' account; there is no O(registry_id).
+  - The settings cannot be unset; ECR gives every registry a value (V(V2) and V(AWS_NATIVE) for new registries).
+  - The API acts on the registry of the credentials' account; there is no C(registry_id) option.
   - Permissions used are C(ecr:GetAccountSetting) and C(ecr:PutAccountSetting).
   - Tested against the local emulator (moto with the collection's extensions), which keeps the settings and
     applies V(REGISTRY_POLICY_SCOPE) to registry policies.

@@ -198,7 +198,7 @@ attributes:
   idempotent:
     support: full
 notes:
-  - The API acts on the registry of the credentials' account; there is no O(registry_id).
+  - The API acts on the registry of the credentials' account; there is no C(registry_id) option.
   - A lifecycle or repository policy cannot be removed from a template by this module; delete and recreate
     the template for that.
   - Permissions used are C(ecr:DescribeRepositoryCreationTemplates), C(ecr:CreateRepositoryCreationTemplate),

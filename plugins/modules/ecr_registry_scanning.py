@@ -62,7 +62,7 @@ attributes:
   idempotent:
     support: full
 notes:
-  - The API acts on the registry of the credentials' account; there is no O(registry_id).
+  - The API acts on the registry of the credentials' account; there is no C(registry_id) option.
   - Enhanced scanning is billed by Amazon Inspector.
   - Permissions used are C(ecr:GetRegistryScanningConfiguration) and C(ecr:PutRegistryScanningConfiguration)
     (and, for V(ENHANCED), the Inspector permissions AWS documents).

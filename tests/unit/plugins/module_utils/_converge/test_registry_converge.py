@@ -7,37 +7,22 @@
 in-process moto with the emulator's ECR extensions (tools/localaws/ecr_extensions): create, no change, check mode,
 update, delete, and no write call when nothing differs."""
 
-import os
-import sys
-
+import boto3
+import moto
 import pytest
-
-boto3 = pytest.importorskip("boto3")
-moto = pytest.importorskip("moto")
-
-# The emulator's package (tools/localaws), as tests/support puts it on the path.
-_TOOLS = os.path.join(os.path.abspath(__file__).split(os.sep + "tests" + os.sep)[0], "tools")
-if _TOOLS not in sys.path:
-    sys.path.append(_TOOLS)
-
-from ansible_collections.amazon.aws.plugins.module_utils.retries import (  # noqa: E402
-    AWSRetry,
-    RetryingBotoClientWrapper,
-)
-from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import (  # noqa: E402
-    RegistrySettingsError,
-)
-from ansible_collections.dockyard.ecr.plugins.module_utils._converge import (  # noqa: E402
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry, RetryingBotoClientWrapper
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import RegistrySettingsError
+from ansible_collections.dockyard.ecr.plugins.module_utils._converge import (
     account_setting,
     creation_template,
     pull_through_cache,
     registry_scanning,
 )
-from ansible_collections.dockyard.ecr.plugins.module_utils._models import account_setting as setting_model  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils._models import creation_template as template_model  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils._models import pull_through_cache as rule_model  # noqa: E402
-from ansible_collections.dockyard.ecr.plugins.module_utils._models import registry_scanning as scanning_model  # noqa: E402
-from localaws import ecr_extensions  # noqa: E402
+from ansible_collections.dockyard.ecr.plugins.module_utils._models import account_setting as setting_model
+from ansible_collections.dockyard.ecr.plugins.module_utils._models import creation_template as template_model
+from ansible_collections.dockyard.ecr.plugins.module_utils._models import pull_through_cache as rule_model
+from ansible_collections.dockyard.ecr.plugins.module_utils._models import registry_scanning as scanning_model
+from localaws import ecr_extensions  # tools/localaws, on the path through conftest.py
 
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"
