@@ -317,12 +317,12 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.options import (
     ENCRYPTION_TYPES,
     GRANT_SPEC,
-    LIFECYCLE_RULE_OPTIONS,
     MUTABILITIES,
     STATES,
 )
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.partitions import partition_for_region
 from ansible_collections.dockyard.ecr.plugins.module_utils._converge.creation_template import run
+from ansible_collections.dockyard.ecr.plugins.module_utils._models.bulk_request import LIFECYCLE_OPTIONS
 from ansible_collections.dockyard.ecr.plugins.module_utils._models.creation_template import (
     APPLIED_FOR,
     validate_params,
@@ -349,16 +349,8 @@ def main():
         ),
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
-        lifecycle=dict(
-            type="dict",
-            options=dict(
-                rules=dict(type="list", elements="dict", options=LIFECYCLE_RULE_OPTIONS),
-                policy=dict(type="json"),
-                keep_last=dict(type="int"),
-                expire_untagged_after_days=dict(type="int"),
-                keep_tag_prefixes=dict(type="list", elements="str"),
-            ),
-        ),
+        # ecr_repositories' lifecycle options, without state (a template's lifecycle policy is replaced, not removed).
+        lifecycle=dict(type="dict", options={k: v for k, v in LIFECYCLE_OPTIONS.items() if k != "state"}),
         **GRANT_SPEC,
         policy=dict(type="json"),
         allow_public=dict(type="bool", default=False),
