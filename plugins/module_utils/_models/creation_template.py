@@ -23,7 +23,7 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import
     ECRError,
     RegistrySettingsError,
 )
-from ansible_collections.dockyard.ecr.plugins.module_utils._common.options import STATES
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.options import STATES, WITH_EXCLUSION
 from ansible_collections.dockyard.ecr.plugins.module_utils._models import lifecycle_request, lifecycle_rules
 from ansible_collections.dockyard.ecr.plugins.module_utils._models.policy_document import (
     policies_differ,
@@ -143,6 +143,11 @@ def validate_params(params, features=None, partition="aws"):
         tags = _validate_tags(params.get("tags"))
     except ECRError as e:
         raise RegistrySettingsError(message=e.message, option=e.option) from e
+    if mutability in WITH_EXCLUSION and filters is None:
+        _fail(
+            "image_tag_mutability_exclusion_filters",
+            f"required with image_tag_mutability={mutability}; give 1 to 5 tag filters such as ['latest', 'dev-*']",
+        )
     if encryption and encryption.get("kms_key") and not TEMPLATE_KMS_KEY_RE.fullmatch(encryption["kms_key"]):
         _fail(
             "encryption.kms_key",

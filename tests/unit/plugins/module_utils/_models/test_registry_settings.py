@@ -257,6 +257,10 @@ def test_template_reuses_the_repository_lifecycle_and_grant_models():
         ),
         ({"prefix": "a", "image_tag_mutability_exclusion_filters": ["x"]}, "image_tag_mutability_exclusion_filters"),
         ({"prefix": "a", "pull": ["1234"]}, r"pull\[0\]"),
+        (
+            {"prefix": "a", "image_tag_mutability": "immutable_with_exclusion"},
+            "image_tag_mutability_exclusion_filters: required with image_tag_mutability=immutable_with_exclusion",
+        ),
         ({"prefix": "a", "pull": ["111111111111"], "policy": {"Statement": []}}, "policy: give either the grants"),
         ({"prefix": "a", "lifecycle": {"keep_last": 0}}, "lifecycle"),
         ({"prefix": "a", "custom_role_arn": "role/x"}, "custom_role_arn: 'role/x' is not the ARN of an IAM role"),
