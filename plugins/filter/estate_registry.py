@@ -9,7 +9,7 @@ version_added: 0.1.0
 short_description: The registry-level settings of one registry of the estate, as module parameters
 description:
   - From C(ecr_registries), the C(registry) block of the registry of this account and region (or of the registry
-    named O(name)): its account settings, scanning configuration, pull through cache rules, repository creation
+    named O(name)), that is its account settings, scanning configuration, pull through cache rules, repository creation
     templates and replication configuration.
   - Each part is checked with the validation of the module that applies it (M(dockyard.ecr.ecr_account_setting),
     M(dockyard.ecr.ecr_registry_scanning), M(dockyard.ecr.ecr_pull_through_cache),
