@@ -52,6 +52,7 @@ seealso:
     description: The registry policy, whose scope this sets.
   - module: dockyard.ecr.ecr_registry_scanning
   - name: Private registry settings in Amazon ECR
+    description: What the account settings do.
     link: https://docs.aws.amazon.com/AmazonECR/latest/userguide/registry-settings.html
 extends_documentation_fragment:
   - dockyard.ecr.attributes

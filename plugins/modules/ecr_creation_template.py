@@ -212,6 +212,7 @@ seealso:
   - module: dockyard.ecr.ecr_lifecycle
   - module: dockyard.ecr.ecr_policy
   - name: Templates to control repositories created during a pull through cache, create on push, or replication action
+    description: How ECR applies repository creation templates.
     link: https://docs.aws.amazon.com/AmazonECR/latest/userguide/repository-creation-templates.html
 extends_documentation_fragment:
   - dockyard.ecr.attributes

@@ -88,6 +88,7 @@ seealso:
   - module: dockyard.ecr.ecr_policy
     description: The registry policy, which governs who may use the cache (V(ecr:BatchImportUpstreamImage)).
   - name: Sync an upstream registry with an Amazon ECR private registry
+    description: The upstream registries ECR supports and what each needs.
     link: https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache.html
 extends_documentation_fragment:
   - dockyard.ecr.attributes

@@ -75,6 +75,7 @@ seealso:
   - module: dockyard.ecr.ecr_account_setting
     description: BASIC_SCAN_TYPE_VERSION, the scanner basic scanning uses.
   - name: Scan images for software vulnerabilities in Amazon ECR
+    description: Basic and enhanced scanning, and the scanning rules.
     link: https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-scanning.html
 extends_documentation_fragment:
   - dockyard.ecr.attributes
