@@ -10,6 +10,7 @@ BIN := $(VENV)/bin
 PYTHON_VERSION := 3.11
 # ansible-test sanity's mirror of the checkout (make test gives it one apart from the integration targets').
 SANITY_TREE ?= $(ROOT)/.build/test
+INTEGRATION_TREE ?= $(ROOT)/.build/test
 export ANSIBLE_COLLECTIONS_PATH := $(ROOT)/.build/collections
 export PYTHONPATH := $(ROOT)/.build/collections
 export BUILDAH_ISOLATION := chroot
@@ -31,7 +32,7 @@ TEST_LOCALAWS := LOCALAWS_HOME=$(TEST_LOCALAWS_HOME) LOCALAWS_MOTO_PORT=$(TEST_M
 LOCALAWS := $(PY) $(ROOT)/tools/localaws/localaws
 PY_SOURCES := plugins tests tools
 
-.PHONY: help setup demo test test-lane-integration test-lane-suites test-lane-checks lint sanity units emulator-tests package-tests galaxy-import matrix docs-tests runner-tests integration integration-aws molecule reliability-tests build docs bench clean
+.PHONY: help setup demo test test-lane-integration test-lane-integration-b test-lane-suites test-lane-checks lint sanity units emulator-tests package-tests galaxy-import matrix docs-tests runner-tests integration integration-aws molecule reliability-tests build docs bench clean
 
 help:
 	@echo "make demo   set up, start the local AWS emulator and run the example job against it"
@@ -43,18 +44,30 @@ help:
 setup:
 	@VENV=$(VENV) bash tools/setup.sh
 
-# Three lanes side by side after lint (2 cores: the emulator-backed tiers spend much of their time waiting
-# on emulators, image builds and retries while another lane computes). Each lane's emulators have ports of
-# their own (the integration targets and the matrix: TEST_*; molecule: MOLECULE_EMULATOR; the suites in
-# tests/: free ports from tests/support), and sanity a test tree of its own. A failing tier fails its lane
+# Four lanes side by side after lint (2 cores: the emulator-backed tiers spend much of their time waiting
+# on emulators, image builds and retries while another lane computes): two integration shards, the suites
+# under tests/, and the checks. Each lane's emulators have ports of their own (the integration shards and the
+# matrix: TEST_*; molecule: MOLECULE_EMULATOR; the suites in tests/: free ports from tests/support), and
+# sanity and each integration shard a test tree of their own. A failing tier fails its lane
 # and `make test`.
 test: setup
 	@$(MAKE) --no-print-directory lint
-	@$(MAKE) --no-print-directory -j3 --output-sync=line test-lane-integration test-lane-suites test-lane-checks
+	@$(MAKE) --no-print-directory -j4 --output-sync=line test-lane-integration test-lane-integration-b test-lane-suites test-lane-checks
 	@echo "make test: all tiers passed"
 
+# The integration targets in two shards side by side, each with a test tree and an emulator of its own:
+# INTEGRATION_SHARD_A names the first shard's targets, the second takes every other target (new ones
+# included). `make integration` still runs them all in one go.
+INTEGRATION_TARGETS := $(filter-out setup_%,$(notdir $(wildcard tests/integration/targets/*)))
+INTEGRATION_SHARD_A := publish ecr_image_promote ecr_image_scan_info ecr_login ecr_repo_info inventory_aws_accounts lookup_image_digest
+INTEGRATION_SHARD_B := $(filter-out $(INTEGRATION_SHARD_A),$(INTEGRATION_TARGETS))
+
 test-lane-integration:
-	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory integration TARGETS="$(INTEGRATION_SHARD_A)"
+
+test-lane-integration-b:
+	@$(MAKE) --no-print-directory integration TARGETS="$(INTEGRATION_SHARD_B)" INTEGRATION_TREE=$(ROOT)/.build/test-int-b \
+		TEST_MOTO_PORT=15410 TEST_BRIDGE_PORT=15411 TEST_REGISTRY_PORT=15753 TEST_LOCALAWS_HOME=$(ROOT)/.build/localaws-test-b
 
 test-lane-suites:
 	@$(MAKE) --no-print-directory emulator-tests runner-tests reliability-tests
@@ -118,7 +131,7 @@ galaxy-import:
 # ansible-test integration targets against the emulator. ansible-test reads the emulator's
 # endpoint, keys and registry host from tests/integration/cloud-config-aws.ini in its tree.
 integration:
-	@tree=$$(bash tools/test-tree.sh) && \
+	@tree=$$(TEST_TREE=$(INTEGRATION_TREE) bash tools/test-tree.sh) && \
 	trap '$(TEST_LOCALAWS) $(LOCALAWS) down >/dev/null' EXIT && \
 	$(TEST_LOCALAWS) $(LOCALAWS) up && \
 	$(TEST_LOCALAWS) $(LOCALAWS) env --format json | $(PY) tools/cloud-config.py >$$tree/tests/integration/cloud-config-aws.ini && \

@@ -9,8 +9,8 @@ version_added: 0.1.0
 short_description: The registry-level settings of one registry of the estate, as module parameters
 description:
   - From C(ecr_registries), the C(registry) block of the registry of this account and region (or of the registry
-    named O(name)), that is its account settings, scanning configuration, pull through cache rules, repository creation
-    templates and replication configuration.
+    named O(name)), that is its account settings, scanning configuration, pull through cache rules and repository
+    creation templates. Replication is the entry's own C(replication) key (C(estate_replication)).
   - Each part is checked with the validation of the module that applies it (M(dockyard.ecr.ecr_account_setting),
     M(dockyard.ecr.ecr_registry_scanning), M(dockyard.ecr.ecr_pull_through_cache),
     M(dockyard.ecr.ecr_creation_template)); a message names the part, for example
@@ -71,9 +71,6 @@ _value:
       description: The templates, each with every option of M(dockyard.ecr.ecr_creation_template).
       type: list
       elements: dict
-    replication:
-      description: C({rules, state}) for M(dockyard.ecr.ecr_replication), or V(null) to leave replication alone.
-      type: dict
 """
 
 from ansible.errors import AnsibleFilterError

@@ -311,3 +311,47 @@ def test_repository_creation_template_refuses_bad_input(account):
     )
     listed = ecr.describe_repository_creation_templates()["repositoryCreationTemplates"]
     assert [(t["prefix"], t["appliedFor"]) for t in listed] == [("base", ["REPLICATION"])]
+
+
+def test_replication_configuration_takes_several_rules(account):
+    ecr = account("ecr")
+    rules = [
+        {"destinations": [{"region": "us-west-2", "registryId": account.id}]},
+        {
+            "destinations": [{"region": REGION, "registryId": "111122223333"}],
+            "repositoryFilters": [{"filter": "team/", "filterType": "PREFIX_MATCH"}],
+        },
+    ]
+    ecr.put_replication_configuration(replicationConfiguration={"rules": rules})
+    assert ecr.describe_registry()["replicationConfiguration"]["rules"] == rules
+    ecr.put_replication_configuration(replicationConfiguration={"rules": []})
+    assert ecr.describe_registry()["replicationConfiguration"]["rules"] == []
+
+
+@pytest.mark.parametrize(
+    "rules, code",
+    [
+        ([{"destinations": [{"region": REGION, "registryId": "SELF"}]}], "InvalidParameterException"),
+        ([{"destinations": []}], "InvalidParameterException"),
+        ([{"destinations": [{"region": "us-west-2", "registryId": "1234"}]}], "ValidationException"),
+        (
+            [
+                {
+                    "destinations": [{"region": "us-west-2", "registryId": "111122223333"}],
+                    "repositoryFilters": [{"filter": "Team/*", "filterType": "PREFIX_MATCH"}],
+                }
+            ],
+            "InvalidParameterException",
+        ),
+        ([{"destinations": [{"region": "us-west-2", "registryId": "111122223333"}]}] * 26, "ValidationException"),
+        (
+            [{"destinations": [{"region": "us-west-2", "registryId": f"{n:012d}"} for n in range(1, 27)]}],
+            "LimitExceededException",
+        ),
+    ],
+)
+def test_replication_configuration_refuses_what_ecr_refuses(account, rules, code):
+    ecr = account("ecr")
+    rules = json.loads(json.dumps(rules).replace('"SELF"', json.dumps(account.id)))
+    assert error_code(ecr.put_replication_configuration, replicationConfiguration={"rules": rules}) == code
+    assert ecr.describe_registry()["replicationConfiguration"]["rules"] == []

@@ -23,6 +23,7 @@ import os
 import shutil
 import stat
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -47,6 +48,12 @@ ACCESS_KEY = "AKIADOCKYARDRUNNER01"
 SECRET_KEY = "dockyardRunnerTest/Secret+Key/9f3a61c07e2b4d58"
 SECURITY_TOKEN = "dockyardRunnerTestSecurityToken7c1e0b9a24f6"
 JOB_TIMEOUT = 600
+# Every repository to a second region of the main registry; the runner-app repository to the consumer account.
+SECOND_REGION = "us-west-2"
+REPLICATION = [
+    {"destinations": [{"region": SECOND_REGION}]},
+    {"destinations": [{"region": REGION, "registry_id": CONSUMER}], "repository_filters": [{"prefix": REPOSITORY}]},
+]
 
 
 @pytest.fixture(scope="module")
@@ -99,6 +106,9 @@ def inventory(emulator: Emulator) -> dict:
                             {"name": REPOSITORY, "pull": [CONSUMER], "tags": {"team": "platform"}},
                             {"name": "dockyard/runner-base", "pull": [CONSUMER], "image_tag_mutability": "mutable"},
                         ],
+                        # The main registry replicates (configure.yml: ecr_replication here, the statement that
+                        # allows it in the consumer's registry policy); the emulator performs the copies.
+                        **({"replication": REPLICATION} if account == REGISTRY else {}),
                     }
                     for name, account in (("main", REGISTRY), ("second", SECOND_REGISTRY))
                 ],
@@ -282,6 +292,26 @@ def test_configure_job_configured_both_sides(configure_job, emulator):
         assert f"arn:aws:ecr:{REGION}:{account}:repository/{REPOSITORY}" in document
 
 
+def test_configure_job_configured_replication_on_both_sides(configure_job, emulator):
+    assert configure_job.status == "successful", configure_job.describe()
+    rules = emulator.client("ecr", REGISTRY).describe_registry()["replicationConfiguration"]["rules"]
+    assert [rule["destinations"] for rule in rules] == [
+        [{"region": SECOND_REGION, "registryId": REGISTRY}],
+        [{"region": REGION, "registryId": CONSUMER}],
+    ]
+    assert emulator.client("ecr", SECOND_REGISTRY).describe_registry()["replicationConfiguration"]["rules"] == []
+    policy = json.loads(emulator.client("ecr", CONSUMER).get_registry_policy()["policyText"])
+    assert policy["Statement"] == [
+        {
+            "Sid": f"DockyardReplicationFrom{REGISTRY}EuWest1",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{REGISTRY}:root"},
+            "Action": ["ecr:CreateRepository", "ecr:ReplicateImage"],
+            "Resource": [f"arn:aws:ecr:{REGION}:{CONSUMER}:repository/{REPOSITORY}*"],
+        }
+    ]
+
+
 def test_configure_job_leaks_no_secret(configure_job):
     assert configure_job.events, configure_job.describe()
     # the credentials did reach the job (ansible-runner records the job's environment in `command`)
@@ -332,6 +362,33 @@ def test_publish_job_pushed_one_image_to_every_registry(publish_job, emulator):
         digests[account] = tagged["1.0.0"]
     assert digests[REGISTRY] == digests[SECOND_REGISTRY], "the same build must land in every registry"
     assert digests[REGISTRY] in publish_job.output, "the job output should report the digest"
+
+
+def test_publish_job_image_reached_the_replicas(publish_job, emulator):
+    assert publish_job.status == "successful", publish_job.describe()
+    source = emulator.client("ecr", REGISTRY).describe_images(
+        repositoryName=REPOSITORY, imageIds=[{"imageTag": "1.0.0"}]
+    )
+    digest = source["imageDetails"][0]["imageDigest"]
+    replicas = {
+        "second region": boto3.client(
+            "ecr", endpoint_url=emulator.endpoint, region_name=SECOND_REGION, **emulator.credentials(REGISTRY)
+        ),
+        "consumer account": emulator.client("ecr", CONSUMER),
+    }
+    for where, client in replicas.items():
+        found = {}
+        for _attempt in range(50):  # replication is asynchronous, in ECR as in the emulator
+            try:
+                details = client.describe_images(repositoryName=REPOSITORY)["imageDetails"]
+            except client.exceptions.RepositoryNotFoundException:
+                details = []
+            found = {tag: d["imageDigest"] for d in details for tag in d.get("imageTags", [])}
+            if found.get("1.0.0") == digest:
+                break
+            time.sleep(0.2)
+        assert found.get("1.0.0") == digest, f"{where}: {found}"
+        assert found.get("stable") == digest, f"{where}: {found}"
 
 
 def test_publish_job_leaks_no_secret(publish_job):

@@ -15,6 +15,8 @@ import urllib.request
 from pathlib import Path
 
 from .config import DUMMY_KEY, LOOPBACK, MOTO_DEFAULT_ACCOUNT, registry_password
+from .replicate import USER_AGENT as REPLICATION_AGENT
+from .replicate import Replicator
 from .scan_on_push import scan_if_configured
 from .services import open_local
 
@@ -43,9 +45,12 @@ class Mirror:
         self.session = boto3.session.Session()
         self.context = ssl.create_default_context(cafile=settings["ca_file"])
         self.jobs: queue.Queue = queue.Queue()
+        self.replicator = Replicator(self, log)
 
     def submit(self, account: str, event: dict) -> None:
         target = event.get("target") or {}
+        if str((event.get("request") or {}).get("useragent", "")).startswith(REPLICATION_AGENT):
+            return  # the replicator's own copy into another account: it calls PutImage there itself
         if event.get("action") == "push" and target.get("mediaType") in MANIFEST_TYPES:
             self.jobs.put((account, target))
 
@@ -57,9 +62,10 @@ class Mirror:
             except Exception:  # pylint: disable=broad-exception-caught  # logged; the bridge must keep going
                 log.exception("account %s: cannot mirror %s", account, describe_target(target))
 
-    def client(self, service: str, account: str):
-        """A client acting in ACCOUNT: moto's default account takes the dummy keys, others an assumed role."""
-        common = {"region_name": self.settings["region"], "endpoint_url": self.settings["moto_url"]}
+    def client(self, service: str, account: str, region: str | None = None):
+        """A client acting in ACCOUNT (and REGION, the bridge's by default): moto's default account takes the dummy
+        keys, others an assumed role."""
+        common = {"region_name": region or self.settings["region"], "endpoint_url": self.settings["moto_url"]}
         keys = {"aws_access_key_id": DUMMY_KEY, "aws_secret_access_key": DUMMY_KEY}
         if account != MOTO_DEFAULT_ACCOUNT:
             # Assumed per event: a moto restart forgets assumed keys, and unknown keys act in the default account.
@@ -108,6 +114,8 @@ class Mirror:
             return
         log.info("account %s: mirrored %s", account, describe_target(target))
         scan_if_configured(ecr, repository, digest, log)
+        image = {"repository": repository, "manifest": request["imageManifest"], "digest": digest, "tag": tag}
+        self.replicator.replicate(account, dict(image, media_type=request["imageManifestMediaType"]))
 
     @staticmethod
     def report_refusal(ecr, account: str, target: dict, error: Exception) -> None:

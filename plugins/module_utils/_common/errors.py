@@ -62,6 +62,10 @@ class RegistrySettingsError(ECRError):
     cannot be carried out as asked; the message names the option and the fix."""
 
 
+class ReplicationError(ECRError):
+    """A replication configuration that cannot be carried out as asked; the message names the option and the fix."""
+
+
 class RepositoryNotFoundError(ECRError):
     """The repository does not exist (in that registry)."""
 

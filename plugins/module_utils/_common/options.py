@@ -18,6 +18,7 @@ ENCRYPTION_TYPES = ("AES256", "KMS", "KMS_DSSE")
 KMS_ENCRYPTION_TYPES = ("KMS", "KMS_DSSE")
 GRANT_OPTIONS = ("pull", "push", "services", "organizations")
 SCOPES = ("repository", "registry")
+REPLICATION_FILTER_TYPES = ("PREFIX_MATCH",)
 
 REPOSITORY_OPTIONS = dict(
     name=dict(type="str", required=True),
@@ -54,4 +55,26 @@ LIFECYCLE_RULE_OPTIONS = dict(
     count_unit=dict(type="str"),
     action=dict(type="str", default="expire"),
     target_storage_class=dict(type="str"),
+)
+
+# One rule of ecr_replication's ``rules`` (a registry's replication configuration).
+REPLICATION_RULE_OPTIONS = dict(
+    destinations=dict(
+        type="list",
+        elements="dict",
+        required=True,
+        options=dict(
+            region=dict(type="str", required=True),
+            registry_id=dict(type="str"),
+        ),
+    ),
+    repository_filters=dict(
+        type="list",
+        elements="dict",
+        options=dict(
+            filter=dict(type="str", required=True, aliases=["prefix"]),
+            filter_type=dict(type="str", choices=list(REPLICATION_FILTER_TYPES), default="PREFIX_MATCH"),
+        ),
+    ),
+    delete_replication=dict(type="bool", default=False),
 )

@@ -38,6 +38,7 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._common.partitions im
     repository_arn,
 )
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.validators import ACCOUNT_ID_RE
+from ansible_collections.dockyard.ecr.plugins.module_utils._models import replication
 from ansible_collections.dockyard.ecr.plugins.module_utils._models.policy_grants import (
     PULL_ACTIONS,
     PULL_PUSH_ACTIONS,
@@ -63,6 +64,8 @@ SID_PUSH = "EcrPush"
 
 ROLE_NAME_RE = re.compile(r"^[\w+=,.@-]{1,64}$")
 POLICY_NAME_RE = re.compile(r"^[\w+=,.@-]{1,128}$")
+# The keys of an ecr_registries entry.
+REGISTRY_KEYS = ("name", "account_id", "region", "repository_defaults", "repositories", "replication", "registry")
 REGISTRY_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 # arn:PARTITION:iam::ACCOUNT:root | arn:PARTITION:iam::ACCOUNT:role/PATH/NAME
 _ROOT_RE = re.compile(r"^arn:(?P<partition>[a-z-]+):iam::(?P<account>[0-9]{12}):root$")
@@ -110,12 +113,11 @@ def validate_registries(registries, option="ecr_registries"):
         where = f"{option}[{index}]"
         if not isinstance(raw, dict):
             _fail(where, "give a dict with name, account_id, region and repositories")
-        unknown = sorted(set(raw) - {"name", "account_id", "region", "repository_defaults", "repositories", "registry"})
+        unknown = sorted(set(raw) - set(REGISTRY_KEYS))
         if unknown:
             _fail(
                 f"{where}.{unknown[0]}",
-                "not a registry key; a registry takes name, account_id, region, repository_defaults, repositories, "
-                "registry",
+                f"not a registry key; a registry takes {', '.join(REGISTRY_KEYS)}",
             )
         account = str(raw.get("account_id") if raw.get("account_id") is not None else "").strip()
         if not ACCOUNT_ID_RE.fullmatch(account):
@@ -164,16 +166,22 @@ def validate_registries(registries, option="ecr_registries"):
                     f"{entry['name']!r} is also repositories[{seen[entry['name']]}]; list each repository once",
                 )
             seen[entry["name"]] = position
-        cleaned.append(
-            {
-                "name": name,
-                "account_id": account,
-                "region": region,
-                "repository_defaults": dict(defaults),
-                "repositories": [dict(entry) for entry in repositories],
-                "registry": raw.get("registry"),
-            }
-        )
+        entry = {
+            "name": name,
+            "account_id": account,
+            "region": region,
+            "repository_defaults": dict(defaults),
+            "repositories": [dict(entry) for entry in repositories],
+            "registry": raw.get("registry"),
+        }
+        if raw.get("replication") is not None:
+            # The rules as ecr_replication takes them, checked here so a bad rule stops every host before any write.
+            try:
+                replication.validate_rules(raw["replication"], account, region, f"{where}.replication")
+            except ECRError as e:
+                raise EstateError(message=e.message, option=e.option) from e
+            entry["replication"] = list(raw["replication"])
+        cleaned.append(entry)
     return cleaned
 
 
@@ -204,8 +212,8 @@ def registry_block_plan(block, region=None, option="repositories_registry"):
 
 def registry_settings(registries, account_id, region, name=None, plan=True):
     """The plan of the ``registry`` block of this account and region's entry (or the one named): the module
-    parameters for its account settings, scanning, pull through cache rules, creation templates and
-    replication (``registry_block.registry_plan``); nothing to do when the entry has no block, EstateError when
+    parameters for its account settings, scanning, pull through cache rules and creation templates
+    (``registry_block.registry_plan``); nothing to do when the entry has no block, EstateError when
     there is no entry or the block is invalid. With ``plan=False``, the block as written (checked)."""
     registries = validate_registries(registries)
     found = find_registry(registries, account_id, region, name)
@@ -875,6 +883,13 @@ def host_problems(
         except EstateError as e:
             problems.append(e.message)
     return problems
+
+
+def registry_replication(registries, account_id, region, name=None):
+    """The replication rules of the registry of this account and region (or name), as ecr_replication takes them;
+    None when the estate says nothing about its replication (or has no such registry)."""
+    found = find_registry(registries, account_id, region, name)
+    return None if found is None else found.get("replication")
 
 
 def registry_repositories(registries, account_id, region, name=None):

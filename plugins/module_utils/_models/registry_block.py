@@ -12,7 +12,8 @@ The block holds what is configured once per registry (account and region) rather
       scanning: {scan_type: ENHANCED, rules: [{scan_frequency: SCAN_ON_PUSH, repository_filters: ["*"]}]}
       pull_through_cache: [{ecr_repository_prefix: ecr-public, upstream_registry_url: public.ecr.aws}]
       creation_templates: [{prefix: ROOT, applied_for: [replication], lifecycle: {keep_last: 50}}]
-      replication: {rules: [{destinations: [{region: us-west-2}], repository_filters: [...]}]}
+
+(Replication is the entry's own ``replication`` key, see ``estate.validate_registries`` and ``replication``.)
 
 ``registry_plan`` checks every part with the validation of the module that will apply it (the same messages,
 placed under ``ecr_registries[N].registry``), before anything is written, and returns the module parameters the
@@ -27,7 +28,7 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._models import (
     registry_scanning,
 )
 
-BLOCK_KEYS = ("account_settings", "scanning", "pull_through_cache", "creation_templates", "replication")
+BLOCK_KEYS = ("account_settings", "scanning", "pull_through_cache", "creation_templates")
 SCANNING_KEYS = ("scan_type", "rules")
 RULE_KEYS = (
     "ecr_repository_prefix",
@@ -56,7 +57,6 @@ TEMPLATE_KEYS = (
     "allow_public",
     "custom_role_arn",
 )
-REPLICATION_KEYS = ("rules", "state")
 DEFAULTS = {"state": "present", "purge_tags": True, "allow_public": False}
 
 
@@ -67,7 +67,6 @@ def empty_plan():
         "scanning": None,
         "pull_through_cache": [],
         "creation_templates": [],
-        "replication": None,
     }
 
 
@@ -140,11 +139,4 @@ def registry_plan(block, region=None, option="registry"):
         prefixes.append(request["prefix"])
         plan["creation_templates"].append(template)
     _unique(prefixes, "prefix", where)
-    if block["replication"] is not None:
-        replication = _dict(block["replication"], f"{option}.replication", REPLICATION_KEYS)
-        if replication["state"] not in ("present", "absent"):
-            _fail(f"{option}.replication.state", "use present or absent")
-        if replication["state"] == "present" and not isinstance(replication["rules"], (list, tuple)):
-            _fail(f"{option}.replication.rules", "give a list of rules, each {destinations, repository_filters}")
-        plan["replication"] = replication
     return plan

@@ -5,12 +5,13 @@ to moto's ECR"). State lives on moto's ECR backend of each account and region, i
   registry policy check that follows REGISTRY_POLICY_SCOPE (moto allows V1's actions only);
 - pull through cache rules (Create, Describe, Update, Delete, Validate);
 - repository creation templates (Create, Describe, Update, Delete);
-- PutRegistryScanningConfiguration validated, without moto's bug that breaks every later CreateRepository.
+- PutRegistryScanningConfiguration validated, without moto's bug that breaks every later CreateRepository;
+- PutReplicationConfiguration validated as ECR does, with more than one rule (moto refuses a second).
 """
 
 from __future__ import annotations
 
-from . import account_settings, creation_templates, pull_through_cache, scanning
+from . import account_settings, creation_templates, pull_through_cache, replication, scanning
 
 ACTIONS = {
     "get_account_setting": account_settings.get_account_setting,
@@ -25,6 +26,7 @@ ACTIONS = {
     "update_repository_creation_template": creation_templates.update_repository_creation_template,
     "delete_repository_creation_template": creation_templates.delete_repository_creation_template,
     "put_registry_scanning_configuration": scanning.put_registry_scanning_configuration,
+    "put_replication_configuration": replication.put_replication_configuration,
 }
 
 

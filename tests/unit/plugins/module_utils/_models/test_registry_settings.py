@@ -309,7 +309,6 @@ def test_registry_block_plan_gives_every_option():
                     {"ecr_repository_prefix": "ecr-public", "upstream_registry_url": "public.ecr.aws"}
                 ],
                 "creation_templates": [{"prefix": "ROOT", "applied_for": ["replication"]}],
-                "replication": {"rules": []},
             }
         ),
         "123456789012",
@@ -322,7 +321,6 @@ def test_registry_block_plan_gives_every_option():
     )
     template = plan["creation_templates"][0]
     assert set(template) >= {"prefix", "lifecycle", "pull", "purge_tags", "allow_public"} and template["purge_tags"]
-    assert plan["replication"] == {"rules": [], "state": "present"}
 
 
 def test_no_registry_block_is_nothing_to_do():
@@ -331,7 +329,6 @@ def test_no_registry_block_is_nothing_to_do():
         "scanning": None,
         "pull_through_cache": [],
         "creation_templates": [],
-        "replication": None,
     }
 
 
