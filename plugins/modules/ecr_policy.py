@@ -12,8 +12,8 @@ short_description: Manage the resource policy of an Amazon ECR repository or reg
 description:
   - Set or remove the policy that lets other accounts, AWS services and whole organisations pull
     from or push to an Amazon ECR private repository (O(scope=repository), the default), or the
-    registry policy used for cross-account replication and pull through cache
-    (O(scope=registry)).
+    registry policy (O(scope=registry)), for cross-account replication and pull through cache, and on
+    the V2 registry policy scope for registry-wide grants.
   - Give either a whole document in O(policy), or grants (O(pull), O(push), O(services),
     O(organizations)) that the module turns into statements with stable Sids.
   - Documents are compared semantically. Statement order, list order, a single value against a
@@ -21,7 +21,13 @@ description:
     C(Version) make no difference, so a second run reports no change even where AWS rewrites the
     document.
   - Everything is validated before any AWS call. An error names the option (or the element of the
-    document, such as C(policy.Statement[1].Effect)) and how to fix it.
+    document, such as C(policy.Statement[1].Effect)) and how to fix it. Documents are checked for what
+    ECR accepts, beyond their structure. Actions must be ECR actions the policy can hold (a repository
+    policy cannot grant C(ecr:GetAuthorizationToken) or registry-level actions; misspelt names are
+    refused, wildcards must match an action). Principals must be accounts, account roots, roles, users,
+    assumed-role sessions or V(*) (an IAM group cannot be a principal; an ARN cannot hold a wildcard).
+    Condition operators must be IAM's (with C(IfExists) and C(ForAllValues:)/C(ForAnyValue:)), and
+    condition value lists must not be empty.
 author:
   - dockyard.ecr developers (@dockyard)
 options:
@@ -36,9 +42,17 @@ options:
     description:
       - V(repository) manages a repository's policy (C(SetRepositoryPolicy)).
       - V(registry) manages the registry policy of the account the credentials belong to
-        (C(PutRegistryPolicy)), which only grants C(ecr:ReplicateImage), C(ecr:CreateRepository)
-        and C(ecr:BatchImportUpstreamImage). It takes a whole document in O(policy); grants are
-        repository permissions and are refused with this scope.
+        (C(PutRegistryPolicy)). What it can grant depends on the account setting
+        C(REGISTRY_POLICY_SCOPE). On V(V2), the default for new registries, a registry policy governs
+        every ECR action, and O(pull), O(push) and O(organizations) become registry-wide grants, whose
+        statements name every repository of the registry
+        (C(arn:PARTITION:ecr:REGION:ACCOUNT:repository/*)). On V(V1) ECR only enforces
+        C(ecr:ReplicateImage), C(ecr:CreateRepository) and C(ecr:BatchImportUpstreamImage). Any other
+        action, and any grant, is refused before anything is written, with the way to switch to V2
+        (the C(dockyard.ecr.ecr_account_setting) module, or C(aws ecr put-account-setting --name REGISTRY_POLICY_SCOPE --value V2)).
+      - The setting is read (C(GetAccountSetting)) only for grants, or for a document with more than
+        V1's actions.
+      - O(services) is refused with this scope; service grants are per repository.
     type: str
     choices: [repository, registry]
     default: repository
@@ -91,15 +105,39 @@ options:
     elements: str
   services:
     description:
-      - AWS service principals that may pull images, for example V(codebuild.amazonaws.com) or
-        V(lambda.amazonaws.com).
-      - 'Written as one statement with Sid C(DockyardServicePull) whose C(Principal) is
-        C({"Service": [...]}), granting the pull actions, without conditions.'
-      - That is what CodeBuild and Lambda need in the repository's own account. To let a service
-        pull on behalf of some accounts only, restrict it with C(aws:SourceAccount) or
-        C(aws:SourceArn) in a whole O(policy) document instead.
+      - AWS services that may pull images. Each entry is a dict with C(service), the service
+        principal (for example V(codebuild.amazonaws.com)), and the accounts (C(source_accounts), 12-digit
+        IDs) and resources (C(source_arns), ARNs in which V(*) matches any part) the service may pull
+        for.
+      - 'A scoped entry is written as its own statement with Sid C(DockyardServicePull) followed by the
+        service''s name (C(DockyardServicePullCodebuild)), granting the pull actions to
+        C({"Service": SERVICE}) with the condition C(StringEquals) C(aws:SourceAccount) (the accounts) and
+        C(ArnLike) C(aws:SourceArn) (the ARNs). This is AWS''s guidance against the confused deputy
+        problem: without it, the service may pull on behalf of any AWS account.'
+      - A plain string (the service principal alone) still works, with a warning that it is unscoped; the
+        unscoped services share one statement with Sid C(DockyardServicePull), without conditions.
+      - Give each service once.
+      - 'CodeBuild (a project that pulls its build image with CodeBuild''s own credentials):
+        C({service: codebuild.amazonaws.com, source_accounts: [ACCOUNT],
+        source_arns: [arn:aws:codebuild:REGION:ACCOUNT:project/NAME]}), as AWS''s CodeBuild guide
+        does. CodeBuild''s own credentials reach images of the project''s own account only; a project
+        of another account pulls with its service role, which you grant in O(pull).'
+      - 'Lambda (functions created from a container image, in another account of the same region):
+        C({service: lambda.amazonaws.com, source_arns: [arn:aws:lambda:REGION:ACCOUNT:function:*]}),
+        as AWS''s Lambda guide does, together with O(pull) for that account.'
+      - Amazon ECS, Amazon EKS and SageMaker AI pull with an IAM role of their own (the ECS task execution
+        role, the EKS node role or Fargate pod execution role, the SageMaker AI execution role), not
+        with a service principal. Grant that role in O(pull) instead.
     type: list
-    elements: str
+    elements: raw
+  pull_through_cache:
+    description:
+      - Whether the grants also give C(ecr:BatchImportUpstreamImage), which a consumer of a pull through
+        cache repository needs to pull an image the cache does not hold yet.
+      - With O(scope=registry), C(ecr:CreateRepository) too, which creates the cache repository on the
+        first pull (a repository policy cannot grant it).
+      - Only with grants. With a whole O(policy), list the actions in the document.
+    type: bool
   organizations:
     description:
       - AWS Organizations IDs (V(o-...)) whose every principal may pull images.
@@ -146,11 +184,13 @@ notes:
     the ARN. The module then sees a difference and writes the ARN again, which fails until the
     principal exists again.
   - Consumers also need C(ecr:GetAuthorizationToken) in an IAM policy of their own account; a
-    repository policy cannot grant it.
+    repository policy cannot grant it (M(dockyard.ecr.ecr_remote_access) and the
+    C(dockyard.ecr.remote_access) role write it).
   - Permissions used are C(ecr:GetRepositoryPolicy), C(ecr:SetRepositoryPolicy),
     C(ecr:DeleteRepositoryPolicy), C(ecr:DescribeRepositories) (for RV(registry_id) when the
     repository had no policy), and for O(scope=registry) C(ecr:GetRegistryPolicy),
-    C(ecr:PutRegistryPolicy), C(ecr:DeleteRegistryPolicy) and C(sts:GetCallerIdentity).
+    C(ecr:PutRegistryPolicy), C(ecr:DeleteRegistryPolicy), C(sts:GetCallerIdentity) and, for grants
+    or documents beyond V1's actions, C(ecr:GetAccountSetting).
 seealso:
   - module: dockyard.ecr.ecr_repo
   - module: dockyard.ecr.ecr_repo_info
@@ -161,11 +201,15 @@ seealso:
     description: AWS's examples of repository policies.
     link: https://docs.aws.amazon.com/AmazonECR/latest/userguide/repository-policy-examples.html
   - name: Private registry permissions
-    description: What a registry policy may grant.
+    description: What a registry policy may grant, on the V1 and V2 registry policy scopes.
     link: https://docs.aws.amazon.com/AmazonECR/latest/userguide/registry-permissions.html
+  - name: The confused deputy problem
+    description: Why service grants name the accounts and resources a service acts for.
+    link: https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html
 extends_documentation_fragment:
   - dockyard.ecr.attributes
   - dockyard.ecr.attributes.actiongroup_ecr
+  - dockyard.ecr.assume_role
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -174,7 +218,7 @@ requirements:
 """
 
 EXAMPLES = r"""
-- name: Let two accounts pull, CI push, and CodeBuild pull
+- name: Let two accounts pull, CI push, and one CodeBuild project pull
   dockyard.ecr.ecr_policy:
     repository: team/app
     pull:
@@ -183,7 +227,34 @@ EXAMPLES = r"""
     push:
       - arn:aws:iam::123456789012:role/ci-publisher
     services:
-      - codebuild.amazonaws.com
+      - service: codebuild.amazonaws.com
+        source_accounts:
+          - "123456789012"
+        source_arns:
+          - arn:aws:codebuild:eu-west-1:123456789012:project/build-app
+
+- name: Let the Lambda functions of another account run images of this repository
+  dockyard.ecr.ecr_policy:
+    repository: team/functions
+    pull:
+      - "111122223333"
+    services:
+      - service: lambda.amazonaws.com
+        source_arns:
+          - arn:aws:lambda:eu-west-1:111122223333:function:*
+
+- name: Let an account pull from the pull through cache repositories, importing what is not cached yet
+  dockyard.ecr.ecr_policy:
+    repository: docker-hub/library/alpine
+    pull:
+      - "111122223333"
+    pull_through_cache: true
+
+- name: Let every account of the organisation pull from every repository (V2 registry policy scope)
+  dockyard.ecr.ecr_policy:
+    scope: registry
+    organizations:
+      - o-a1b2c3d4e5
 
 - name: Let every account of the organisation pull
   dockyard.ecr.ecr_policy:
@@ -289,6 +360,7 @@ diff:
 
 from ansible.module_utils.basic import missing_required_lib
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.assume_role import ASSUME_ROLE_OPTIONS, act_as_role
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.caller import caller_account
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.clients import ecr_client
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.credentials import honour_security_token
@@ -296,6 +368,7 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.options import GRANT_SPEC, SCOPES, STATES
 from ansible_collections.dockyard.ecr.plugins.module_utils._converge.policy import run
 from ansible_collections.dockyard.ecr.plugins.module_utils._models.policy_document import HAS_JSONSCHEMA
+from ansible_collections.dockyard.ecr.plugins.module_utils._models.policy_grants import grant_warnings
 from ansible_collections.dockyard.ecr.plugins.module_utils._models.policy_request import validate_params
 
 
@@ -310,6 +383,7 @@ def main():
         purge_statements=dict(type="bool", default=True),
         allow_public=dict(type="bool", default=False),
         **GRANT_SPEC,
+        **ASSUME_ROLE_OPTIONS,
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
 
@@ -318,6 +392,9 @@ def main():
 
     try:
         request = validate_params(module.params)
+        for warning in grant_warnings(request["desired"]):
+            module.warn(warning)
+        act_as_role(module)
         result = run(ecr_client(module), request, lambda: caller_account(module), check_mode=module.check_mode)
     except ECRError as e:
         module.fail_json_aws_error(e)

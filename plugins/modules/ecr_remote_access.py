@@ -147,6 +147,7 @@ seealso:
 extends_documentation_fragment:
   - dockyard.ecr.attributes
   - dockyard.ecr.attributes.actiongroup_ecr
+  - dockyard.ecr.assume_role
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -252,6 +253,7 @@ diff:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.assume_role import ASSUME_ROLE_OPTIONS, act_as_role
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.caller import caller_account
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.clients import ecr_client
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.credentials import honour_security_token
@@ -282,6 +284,7 @@ def main():
         managed_policies_per_role=dict(type="int", default=estate.MANAGED_PER_ROLE_DEFAULT),
         state=dict(type="str", choices=list(estate.STATES), default="present"),
         purge=dict(type="bool", default=False),
+        **ASSUME_ROLE_OPTIONS,
     )
     module = AnsibleAWSModule(
         argument_spec=argument_spec,
@@ -323,11 +326,13 @@ def main():
             )
             return registries, plan
 
+        # Everything is checked (the data, every role's sizes) before the first AWS call (role_arn's AssumeRole).
+        planned = plan_for(account_id if account_id is not None else "000000000000")
+        act_as_role(module)
         if account_id is None:
-            # Everything is checked (the data, every role's sizes) before the first AWS call.
-            plan_for("000000000000")
             account_id = caller_account(module, hint="; give account_id instead")
-        registries, plan = plan_for(account_id)
+            planned = plan_for(account_id)
+        registries, plan = planned
         client = ecr_client(module, "iam") if plan["visible"] else None
         result = remote_access.converge(
             client,

@@ -122,6 +122,7 @@ seealso:
 extends_documentation_fragment:
   - dockyard.ecr.attributes
   - dockyard.ecr.attributes.actiongroup_ecr
+  - dockyard.ecr.assume_role
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -254,6 +255,7 @@ diff:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.assume_role import ASSUME_ROLE_OPTIONS, act_as_role
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.clients import ecr_client
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.credentials import honour_security_token
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import ECRError
@@ -269,10 +271,12 @@ def main():
         state=dict(type="str", choices=list(STATES), default="present"),
         purge_rules=dict(type="bool", default=True),
         registry_id=dict(type="str"),
+        **ASSUME_ROLE_OPTIONS,
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     try:
         request = validate_params(dict(module.params, region=module.region))
+        act_as_role(module)
         result = run(ecr_client(module), request, module.region, check_mode=module.check_mode)
     except ECRError as e:
         module.fail_json_aws_error(e)

@@ -38,8 +38,10 @@ options:
     description:
       - The repositories, one entry each. Each name may appear once.
       - The results come back in the same order.
+      - Each entry is a dictionary with the suboptions below; an entry of another type fails the task, before any
+        AWS call, with a message that names its index.
     type: list
-    elements: dict
+    elements: raw
     required: true
     suboptions:
       name:
@@ -117,9 +119,15 @@ options:
         elements: str
       services:
         description:
-          - AWS service principals that may pull, as in O(dockyard.ecr.ecr_policy#module:services).
+          - AWS services that may pull, as in O(dockyard.ecr.ecr_policy#module:services), each a service
+            principal or a dict with C(service), C(source_accounts) and C(source_arns).
         type: list
-        elements: str
+        elements: raw
+      pull_through_cache:
+        description:
+          - Whether the grants also give C(ecr:BatchImportUpstreamImage), as in
+            O(dockyard.ecr.ecr_policy#module:pull_through_cache).
+        type: bool
       organizations:
         description:
           - AWS Organizations IDs whose principals may pull, as in
@@ -242,6 +250,7 @@ extends_documentation_fragment:
   - dockyard.ecr.attributes.actiongroup_ecr
   - dockyard.ecr.registry
   - dockyard.ecr.registry.registry_id
+  - dockyard.ecr.assume_role
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -428,6 +437,7 @@ diff:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.dockyard.ecr.plugins.module_utils._api.kms import KmsKeyResolver
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.assume_role import ASSUME_ROLE_OPTIONS, act_as_role
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.clients import lazy_client
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.credentials import honour_security_token
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import ECRError
@@ -438,6 +448,7 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._common.validators im
 from ansible_collections.dockyard.ecr.plugins.module_utils._converge.bulk import bulk_client, run
 from ansible_collections.dockyard.ecr.plugins.module_utils._models.bulk_request import (
     DEFAULT_CONCURRENCY,
+    request_warnings,
     validate_concurrency,
     validate_params,
 )
@@ -449,13 +460,15 @@ def main():
     honour_security_token()
     argument_spec = dict(
         # The entries are checked by bulk_request.validate_params (with the same argument spec machinery), so
-        # that every message can name the entry; Ansible's own checks of list elements cannot.
-        repositories=dict(type="list", elements="dict", required=True),
+        # that every message can name the entry; Ansible's own checks of list elements cannot (elements="dict"
+        # would refuse a string entry with a message that has no index).
+        repositories=dict(type="list", elements="raw", required=True),
         registry_id=dict(type="str"),
         registry_host=dict(type="str"),
         concurrency=dict(type="int", default=DEFAULT_CONCURRENCY),
         allow_public=dict(type="bool", default=False),
         max_expire_percent=dict(type="int", default=100),
+        **ASSUME_ROLE_OPTIONS,
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
 
@@ -464,8 +477,15 @@ def main():
         max_expire_percent = validate_max_expire_percent(module.params["max_expire_percent"])
         registry_id = validate_registry_id(module.params["registry_id"])
         registry_host = validate_registry_host(module.params["registry_host"])
+        # The entries' check needs the client's service model, so a role_arn is assumed before it (nothing is
+        # written before every entry is checked).
+        act_as_role(module)
         client = bulk_client(module, concurrency)
-        requests = validate_params(module.params, supported_features(client.meta.service_model))
+        requests = validate_params(
+            module.params, supported_features(client.meta.service_model), client.meta.partition or "aws"
+        )
+        for warning in request_warnings(requests):
+            module.warn(warning)
         output, message = run(
             client,
             requests,

@@ -355,3 +355,23 @@ def test_replication_configuration_refuses_what_ecr_refuses(account, rules, code
     rules = json.loads(json.dumps(rules).replace('"SELF"', json.dumps(account.id)))
     assert error_code(ecr.put_replication_configuration, replicationConfiguration={"rules": rules}) == code
     assert ecr.describe_registry()["replicationConfiguration"]["rules"] == []
+
+
+# ---------------------------------------------------------------------------------------------------------- tags
+
+
+def tag_list(count: int, prefix: str = "t") -> list:
+    return [{"Key": f"{prefix}{index:02d}", "Value": "x"} for index in range(count)]
+
+
+def test_tag_limit_of_fifty_per_repository(account):
+    """ECR's TooManyTagsException (moto alone takes any number): 50 tags at most, counted after the call."""
+    ecr = account("ecr")
+    arn = ecr.create_repository(repositoryName="tags/app", tags=tag_list(45))["repository"]["repositoryArn"]
+    assert error_code(ecr.tag_resource, resourceArn=arn, tags=tag_list(10, "new")) == "TooManyTagsException"
+    assert len(ecr.list_tags_for_resource(resourceArn=arn)["tags"]) == 45  # nothing of the refused call stays
+    ecr.tag_resource(resourceArn=arn, tags=tag_list(5, "new"))  # exactly 50
+    ecr.tag_resource(resourceArn=arn, tags=tag_list(3))  # values of tags it has: still 50
+    assert len(ecr.list_tags_for_resource(resourceArn=arn)["tags"]) == 50
+    assert error_code(ecr.create_repository, repositoryName="tags/big", tags=tag_list(51)) == "TooManyTagsException"
+    assert ecr.describe_repositories()["repositories"][0]["repositoryName"] == "tags/app"

@@ -7,7 +7,8 @@
 """A fault-injecting HTTP proxy between AWS clients (boto3) and the emulator (moto), for the tests.
 
     PYTHON tests/reliability/faultproxy.py --port 46300 --upstream http://127.0.0.1:46200 \
-        [--rate 0.2] [--seed 1] [--faults throttle,server_error,unavailable,drop,drop_after] [--services ecr,sts,iam]
+        [--rate 0.2] [--seed 1] [--faults throttle,server_error,unavailable,drop,drop_after,expired_token]
+        [--services ecr,sts,iam] [--window unavailable:30]
 
 Point ``endpoint_url`` (or ``AWS_ENDPOINT_URL``) at it instead of moto. Every request is forwarded
 unchanged, except that a share (``rate``) of the requests of the chosen services is answered with
@@ -20,7 +21,21 @@ a fault, picked by a seeded RNG in arrival order so that a run can be repeated:
 - ``unavailable``: HTTP 503 with the HTML body a load balancer in front of any AWS API gives;
 - ``drop``: the connection is closed before the request reaches moto (nothing was applied);
 - ``drop_after``: the request is forwarded, moto applies it, and the connection is closed before the
-  answer is sent: the client cannot know that its write happened, and a retry meets its effect.
+  answer is sent: the client cannot know that its write happened, and a retry meets its effect;
+- ``expired_token``: what AWS answers a request signed with an expired session token: ECR's
+  ``ExpiredTokenException`` (HTTP 400, JSON), STS's and IAM's ``ExpiredToken`` (HTTP 403, XML). Nobody
+  retries it: the caller must stop and say that the token expired.
+
+A ``window`` (``{"fault": KIND, "seconds": N}``, optionally ``"operations": [...]``) answers *every*
+request of the chosen services with that fault for N seconds, counted from the first request it meets,
+then lets everything through again: with ``unavailable`` or ``drop`` an outage of the API, with
+``throttle`` a stretch of throttling (another job using up the account's rate), with ``expired_token``
+credentials that expired mid-run.
+
+A ``vanish`` rule (``{"operation": "PutImageScanningConfiguration", "repository": "team/app"}``) deletes
+the repository (``DeleteRepository`` with ``force``, sent to the emulator with the request's own
+credentials) just before the first matching request is forwarded: someone else deleting it between the
+module's read and its write. Each rule fires once.
 
 Faults can be limited to some ``operations`` (``CreateRepository``, ...) and to the first ``limit``
 calls of each operation (``rate=1, faults=[drop_after], limit=1``: every write's first answer is lost).
@@ -53,7 +68,8 @@ import urllib.parse
 import urllib.request
 
 CONTROL_PREFIX = "/__faultproxy__/"
-FAULT_KINDS = ("throttle", "server_error", "unavailable", "drop", "drop_after")
+FAULT_KINDS = ("throttle", "server_error", "unavailable", "drop", "drop_after", "expired_token")
+ECR_TARGET_PREFIX = "AmazonEC2ContainerRegistry_V20150921."
 DEFAULT_SERVICES = ("ecr",)
 JSON_CONTENT_TYPE = "application/x-amz-json-1.1"
 # Operations that change nothing. Everything else counts as a write (conservative on purpose: an
@@ -102,6 +118,17 @@ def fault_response(kind: str, json_protocol: bool) -> tuple[int, dict, bytes]:
             {"Content-Type": "text/xml", "x-amzn-RequestId": request_id},
             query_error("InternalFailure", "Internal server error", "Receiver"),
         )
+    if kind == "expired_token":
+        if json_protocol:
+            body = json.dumps(
+                {"__type": "ExpiredTokenException", "message": "The security token included in the request is expired"}
+            ).encode()
+            return 400, {"Content-Type": JSON_CONTENT_TYPE, "x-amzn-RequestId": request_id}, body
+        return (
+            403,
+            {"Content-Type": "text/xml", "x-amzn-RequestId": request_id},
+            query_error("ExpiredToken", "The security token included in the request is expired"),
+        )
     if kind == "unavailable":
         # What a load balancer in front of any AWS API answers (botocore's "generic error response").
         return 503, {"Content-Type": "text/html"}, b"<html><body><b>Http/1.1 Service Unavailable</b></body></html>"
@@ -117,7 +144,15 @@ class ProxyState:
         self.upstream_port = parsed.port or 80
         self.lock = threading.Lock()
         self.configure(
-            rate=rate, seed=seed, faults=list(faults), services=list(services), deny=[], operations=None, limit=None
+            rate=rate,
+            seed=seed,
+            faults=list(faults),
+            services=list(services),
+            deny=[],
+            operations=None,
+            limit=None,
+            window=None,
+            vanish=[],
         )
         self.requests: list[dict] = []
         self.secrets: set[str] = set()
@@ -126,13 +161,17 @@ class ProxyState:
 
     def configure(self, **settings) -> None:
         with self.lock:
-            for name in ("rate", "faults", "services", "deny", "operations", "limit"):
+            for name in ("rate", "faults", "services", "deny", "operations", "limit", "window", "vanish"):
                 if name in settings:
                     setattr(self, name, settings[name])
-            if "faults" in settings:
-                unknown = set(self.faults) - set(FAULT_KINDS)
-                if unknown:
-                    raise ValueError(f"unknown fault kinds {sorted(unknown)}; known: {', '.join(FAULT_KINDS)}")
+            kinds = set(self.faults) | ({self.window.get("fault")} if self.window else set())
+            unknown = kinds - set(FAULT_KINDS)
+            if unknown:
+                raise ValueError(f"unknown fault kinds {sorted(unknown)}; known: {', '.join(FAULT_KINDS)}")
+            if "window" in settings:
+                self.window_started = None  # the window opens at the first request it meets
+            if "vanish" in settings:
+                self.vanish = [dict(rule, fired=False) for rule in self.vanish or []]
             if "seed" in settings:
                 self.seed = settings["seed"]
                 self.rng = random.Random(self.seed)
@@ -148,6 +187,9 @@ class ProxyState:
                 "deny": list(self.deny),
                 "operations": self.operations,
                 "limit": self.limit,
+                "window": self.window,
+                "window_started": self.window_started,
+                "vanish": [dict(rule) for rule in self.vanish],
                 "injected": dict(self.injected),
                 "requests": list(self.requests),
                 "secrets": sorted(self.secrets),
@@ -168,6 +210,10 @@ class ProxyState:
                 if rule.get("match") and rule["match"].encode() not in urllib.parse.unquote_to_bytes(body):
                     continue
                 return None, rule
+            fault = self._window_fault(service, operation)
+            if fault:
+                self.injected[operation] = self.injected.get(operation, 0) + 1
+                return fault, None
             if service not in self.services or not self.faults or self.rate <= 0:
                 return None, None
             if self.operations is not None and operation not in self.operations:
@@ -178,6 +224,35 @@ class ProxyState:
                 return None, None
             self.injected[operation] = self.injected.get(operation, 0) + 1
             return self.rng.choice(self.faults), None
+
+    def _window_fault(self, service: str, operation: str | None) -> str | None:
+        """The window's fault while it is open (called under the lock)."""
+        window = self.window
+        if not window or service not in self.services:
+            return None
+        if window.get("operations") is not None and operation not in window["operations"]:
+            return None
+        now = time.monotonic()
+        if self.window_started is None:
+            self.window_started = now
+        if now - self.window_started >= float(window.get("seconds", 0)):
+            return None
+        return window["fault"]
+
+    def take_vanish(self, service: str, operation: str | None, body: bytes) -> str | None:
+        """The repository to delete before forwarding this request (a vanish rule that matches, fired once)."""
+        if service != "ecr" or not operation:
+            return None
+        try:
+            name = json.loads(body or b"{}").get("repositoryName")
+        except ValueError:
+            return None
+        with self.lock:
+            for rule in self.vanish:
+                if not rule["fired"] and rule.get("operation") == operation and rule.get("repository") == name:
+                    rule["fired"] = True
+                    return name
+        return None
 
     def record(self, entry: dict) -> None:
         with self.lock:
@@ -297,12 +372,42 @@ def make_handler(state: ProxyState) -> type:
             finally:
                 connection.close()
 
+        def _delete_upstream(self, repository: str) -> int:
+            """DeleteRepository (force) at the emulator, with the credentials of the request being handled."""
+            body = json.dumps({"repositoryName": repository, "force": True}).encode()
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
+            headers["X-Amz-Target"] = f"{ECR_TARGET_PREFIX}DeleteRepository"
+            connection = http.client.HTTPConnection(state.upstream_host, state.upstream_port, timeout=120)
+            try:
+                connection.request("POST", "/", body=body, headers=headers)
+                response = connection.getresponse()
+                response.read()
+                return response.status
+            finally:
+                connection.close()
+
         def _handle(self) -> None:
             body = self._read_body()
             if self.path.startswith(CONTROL_PREFIX):
                 self._control(body)
                 return
             service, operation, access_key, json_protocol = request_identity(self.headers, body)
+            vanished = state.take_vanish(service, operation, body)
+            if vanished:
+                status = self._delete_upstream(vanished)
+                state.record(
+                    {
+                        "time": time.time(),
+                        "service": "ecr",
+                        "operation": "DeleteRepository",
+                        "write": True,
+                        "account": state.account_of(access_key),
+                        "fault": "vanish",
+                        "status": status,
+                        "applied": status == 200,
+                        "repository": vanished,
+                    }
+                )
             fault, rule = state.decide(service, operation, body)
             entry = {
                 "time": time.time(),
@@ -330,7 +435,7 @@ def make_handler(state: ProxyState) -> type:
                 state.record(entry)
                 self._drop()
                 return
-            if fault in ("throttle", "server_error", "unavailable"):
+            if fault in ("throttle", "server_error", "unavailable", "expired_token"):
                 status, headers, payload = fault_response(fault, json_protocol)
                 entry.update(status=status, applied=False)
                 state.record(entry)
@@ -420,6 +525,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--faults", default=",".join(FAULT_KINDS), help=f"comma-separated: {', '.join(FAULT_KINDS)}")
     parser.add_argument("--services", default=",".join(DEFAULT_SERVICES), help="services that get faults")
+    parser.add_argument("--window", help="KIND:SECONDS, e.g. unavailable:30: every request fails for that long")
     return parser.parse_args(argv)
 
 
@@ -433,6 +539,9 @@ def main(argv: list[str]) -> int:
         faults=[f for f in args.faults.split(",") if f],
         services=[s for s in args.services.split(",") if s],
     )
+    if args.window:
+        kind, seconds = (args.window.split(":", 1) + ["0"])[:2]
+        proxy.state.configure(window={"fault": kind, "seconds": float(seconds or 0)})
     print(f"faultproxy listening on {proxy.url}, upstream {args.upstream}", flush=True)
     try:
         proxy.server.serve_forever()

@@ -42,6 +42,12 @@ MANIFEST = {
     "layers": [],
 }
 
+# Over ECR's 10240 characters of policy as grants alone; and 50 tags, one more than keep/api can take.
+MANY_ROLES = [
+    f"arn:aws:iam::{100000000000 + i}:role/a-rather-long-role-name-for-deployments-{i:03d}" for i in range(200)
+]
+FIFTY_TAGS = {f"extra{i:02d}": "x" for i in range(50)}
+
 
 def case(case_id, category, target, args, fragment, **extra):
     return {"id": case_id, "category": category, "target": target, "args": args, "fragment": fragment, **extra}
@@ -178,7 +184,23 @@ CASES = [
     case("bulk-absent-with-images", "deletion", "module ecr_repositories",
          {"repositories": [{"name": "keep/api", "state": "absent"}]},
          "force: repository 'keep/api' holds 3 images, so nothing was deleted"),
+    case("bulk-entry-not-a-dict", "entries", "module ecr_repositories",
+         {"repositories": [{"name": "keep/api"}, "keep/web"]},
+         "repositories[1]: give a dict with at least name, for example {name: team/app}"),
+    case("bulk-new-policy-too-big", "limits", "module ecr_repositories",
+         {"repositories": [{"name": "new/big", "pull": MANY_ROLES}]},
+         "repositories[0] (name 'new/big').pull: the policy document would be"),
+    # -------------------------------------------------------------- limits that depend on what is there
+    case("repo-tags-merged-over-limit", "limits", "module ecr_repo",
+         {"name": "keep/api", "scan_on_push": True, "purge_tags": False, "tags": FIFTY_TAGS},
+         "tags: repository 'keep/api' would have 51 tags (1 it has and keeps, 50 new), and ECR allows at most 50"),
+    case("bulk-tags-merged-over-limit", "limits", "module ecr_repositories",
+         {"repositories": [{"name": "keep/api", "scan_on_push": True, "purge_tags": False, "tags": FIFTY_TAGS}]},
+         "repositories[0] (name 'keep/api'): tags: repository 'keep/api' would have 51 tags"),
     # ------------------------------------------------------------------------------------------ roles
+    case("role-repositories-not-a-dict", "entries", "role repositories",
+         {"ecr_repositories": ["keep/api"]},
+         "repositories[0]: give a dict with at least name, for example {name: team/app}"),
     case("role-repositories-name", "names", "role repositories",
          {"ecr_repositories": [{"name": "keep/api"}, {"name": "UPPER/case"}]},
          "repositories[1] (name 'UPPER/case').name: 'UPPER/case' is not a valid ECR repository name"),

@@ -95,18 +95,60 @@ def repository_not_empty(repository, count):
     )
 
 
+def repository_deleted_meanwhile(repository, exception=None, error=RepositoryError):
+    """The error for a repository that existed when read and was gone at a later write: someone else deleted it
+    while the task ran. Says what was (not) done and the fix, instead of "does not exist, create it first"."""
+    return error(
+        message=(
+            f"repository {repository!r} was deleted (by someone or something else) while this task ran: it existed "
+            "when read and was gone at the next write, so the rest of its changes were not made. Run the task again "
+            "to create it, or find out who deletes it"
+        ),
+        exception=exception,
+        option="repository",
+    )
+
+
+# AWS error codes that say the credentials no longer work: every later call with them fails the same way, so a
+# caller stops at the first one instead of trying every repository (retrying does not help either).
+EXPIRED_CREDENTIALS = frozenset({"ExpiredToken", "ExpiredTokenException"})
+INVALID_CREDENTIALS = frozenset({"InvalidClientTokenId", "UnrecognizedClientException"})
+CREDENTIAL_ERRORS = EXPIRED_CREDENTIALS | INVALID_CREDENTIALS
+
+
+def _credentials_hint(code):
+    if code in EXPIRED_CREDENTIALS:
+        return (
+            " (the session token of the credentials has expired: get new credentials, for example assume the role "
+            "again or refresh the profile's session, and run again; calls after this one were not made)"
+        )
+    if code in INVALID_CREDENTIALS:
+        return (
+            " (AWS does not know the access key or session token of the credentials: check the access key, the "
+            "session token that goes with it and the region, and run again; calls after this one were not made)"
+        )
+    return ""
+
+
+def is_credentials_error(exception):
+    """Whether an error (botocore's, or an ECRError wrapping one) says the credentials no longer work."""
+    return error_code(exception) in CREDENTIAL_ERRORS
+
+
 @contextlib.contextmanager
 def translate_errors(description):
     """Turn a botocore error raised in the ``with`` block into ``ECRError("Failed to <description>")``.
 
-    For descriptions that name the resource (``"create repository 'team/app'"``).
+    For descriptions that name the resource (``"create repository 'team/app'"``). Expired or unknown credentials
+    get a hint saying so and what to do (botocore and AWSRetry do not retry them: the run fails at once).
     """
     try:
         yield
     except botocore.exceptions.WaiterError as e:
         raise ECRError(message=f"Timeout trying to {description}", exception=e) from e
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        raise ECRError(message=f"Failed to {description}", exception=e) from e
+        hint = _credentials_hint(error_code(e))
+        raise ECRError(message=f"Failed to {description}{hint}", exception=e) from e
 
 
 def error_code(exception):

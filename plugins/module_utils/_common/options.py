@@ -17,6 +17,10 @@ WITH_EXCLUSION = ("mutable_with_exclusion", "immutable_with_exclusion")
 ENCRYPTION_TYPES = ("AES256", "KMS", "KMS_DSSE")
 KMS_ENCRYPTION_TYPES = ("KMS", "KMS_DSSE")
 GRANT_OPTIONS = ("pull", "push", "services", "organizations")
+# Options that change what the grants give, without granting anything themselves.
+GRANT_FLAGS = ("pull_through_cache",)
+# The keys of one scoped ``services`` entry ({service, source_accounts, source_arns}).
+SERVICE_GRANT_KEYS = ("service", "source_accounts", "source_arns")
 SCOPES = ("repository", "registry")
 REPLICATION_FILTER_TYPES = ("PREFIX_MATCH",)
 
@@ -38,8 +42,16 @@ REPOSITORY_OPTIONS = dict(
     force=dict(type="bool", default=False),
 )
 
-# The grants of a repository policy: lists of principals, services, organisations.
-GRANT_SPEC = {name: dict(type="list", elements="str") for name in GRANT_OPTIONS}
+# The grants of a repository policy: lists of principals, services, organisations. A ``services`` entry is a
+# service principal (a string) or {service, source_accounts, source_arns}, checked by policy_grants (raw, so
+# both forms pass Ansible's type check and every message can name the entry).
+GRANT_SPEC = dict(
+    pull=dict(type="list", elements="str"),
+    push=dict(type="list", elements="str"),
+    services=dict(type="list", elements="raw"),
+    organizations=dict(type="list", elements="str"),
+    pull_through_cache=dict(type="bool"),
+)
 
 # The argument spec of one snake_case rule (what ecr_lifecycle's ``rules`` option declares), for callers
 # that validate rules given inside a larger structure with Ansible's ArgumentSpecValidator.

@@ -17,6 +17,8 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._common.registry impo
 
 # An AWS account ID (a registry ID): exactly 12 digits.
 ACCOUNT_ID_RE = re.compile(r"[0-9]{12}")
+# An IAM role ARN in any partition: arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME
+ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@/-]+$")
 # ECR's RepositoryName pattern as the current botocore service model gives it (it follows the OCI
 # distribution spec: components joined by '.', '_', '__' or runs of '-'); 2 to 256 characters.
 # The older pattern in the ECR API reference and in moto, (?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*...,
@@ -69,6 +71,22 @@ def validate_registry_id(registry_id, option="registry_id", error=RepositoryErro
             option=option,
         )
     return registry_id
+
+
+def validate_role_arn(role_arn, option="role_arn", error=ECRError):
+    """The IAM role ARN ``role_arn`` (stripped), None when left out or empty; ``error`` naming ``option`` else."""
+    if role_arn is None or not to_text(role_arn).strip():
+        return None
+    role_arn = to_text(role_arn).strip()
+    if not ROLE_ARN_RE.match(role_arn):
+        raise error(
+            message=(
+                f"{option}: {role_arn!r} is not an IAM role ARN; give arn:aws:iam::ACCOUNT:role/NAME (with the "
+                "partition of the account: aws, aws-cn, aws-us-gov...)"
+            ),
+            option=option,
+        )
+    return role_arn
 
 
 def validate_registry_host(registry_host, option="registry_host", error=ECRError):

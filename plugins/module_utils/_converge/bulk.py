@@ -35,7 +35,12 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._api.repositories imp
 from ansible_collections.dockyard.ecr.plugins.module_utils._api.repository_policy import read_repository_policy
 from ansible_collections.dockyard.ecr.plugins.module_utils._api.tags import list_tags
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.clients import ecr_client
-from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import ECRError, error_code
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import (
+    ECRError,
+    error_code,
+    is_credentials_error,
+    repository_deleted_meanwhile,
+)
 from ansible_collections.dockyard.ecr.plugins.module_utils._converge import lifecycle as lifecycle_converge
 from ansible_collections.dockyard.ecr.plugins.module_utils._converge import policy as policy_converge
 from ansible_collections.dockyard.ecr.plugins.module_utils._converge import repository as repository_converge
@@ -50,6 +55,7 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._models.lifecycle_rul
     normalize as lifecycle_normalize,
 )
 from ansible_collections.dockyard.ecr.plugins.module_utils._models.policy_document import normalize as policy_normalize
+from ansible_collections.dockyard.ecr.plugins.module_utils._models.policy_request import check_fits
 from ansible_collections.dockyard.ecr.plugins.module_utils._models.repository_settings import (
     repository_from_api,
     settings_of,
@@ -96,6 +102,11 @@ class Converger:
         self.registry_id = registry_id
         self.registry_host = registry_host
         self.resolver = resolver
+        meta = getattr(client, "meta", None)
+        self.partition = getattr(meta, "partition", None) or "aws"
+        # The first error that says the credentials no longer work (expired session token): the repositories not
+        # started yet are not tried, since every call would fail the same way.
+        self.stopped = None
 
     def run(self, requests, concurrency=DEFAULT_CONCURRENCY):
         """One result per request, in the requests' order. Raises ECRError only when the batch read fails."""
@@ -118,13 +129,23 @@ class Converger:
             "lifecycle_policy": None,
             "diff": {"before": {}, "after": {}},
         }
+        if self.stopped is not None:
+            result["failed"] = True
+            result["msg"] = f"{request['label']}: not tried, because the credentials stopped working: {self.stopped}"
+            del result["diff"]
+            return result
         try:
             self._converge(request, entry, result)
         except ECRError as e:
+            if request["state"] == "present" and error_code(e) == "RepositoryNotFoundException":
+                # It existed (or was created) when read, and a later call of this run no longer found it.
+                e = repository_deleted_meanwhile(request["name"], e.exception)
             result["failed"] = True
             result["msg"] = f"{request['label']}: {e}"
             if error_code(e):
                 result["error_code"] = error_code(e)
+            if is_credentials_error(e) and self.stopped is None:
+                self.stopped = str(e)
         if not result["changed"]:
             # Before and after are the same, and the result holds them already: a no-op run of a large
             # fleet returns (and Ansible processes) a third of the data.
@@ -164,10 +185,28 @@ class Converger:
         )
         return current_lifecycle
 
+    def _checked_policy(self, request, current):
+        """The repository's policy (None: none, or no repository), read first when the entry manages access, and
+        the document the entry asks for sized against it: one over ECR's limit (with purge_statements=false the
+        statements others wrote stay and count) fails the repository before anything of it is written."""
+        access = request["access"]
+        if access is None or request["state"] == "absent":
+            return None
+        current_policy = None
+        if current is not None:
+            registry_id = current.get("registry_id") or self.registry_id
+            current_policy = read_repository_policy(self.client, request["name"], registry_id)[1]
+        check_fits(current_policy, access["desired"], access["purge_statements"], access["state"], self.partition)
+        return current_policy
+
     def _converge(self, request, entry, result):
         name, diff = request["name"], result["diff"]
+        # Everything that decides whether a part of the request can be met, and depends on what the repository
+        # holds now, is read and checked before its first write: the lifecycle guard, the policy's size, and (in
+        # repository.converge, before its writes) the tag count and encryption. A refusal leaves no half change.
         current = self._current(request, entry)
         current_lifecycle = self._guarded_lifecycle(request, current)
+        current_policy = self._checked_policy(request, current)
         changed, before, after = repository_converge.converge(
             self.client,
             request["repository"],
@@ -187,13 +226,9 @@ class Converger:
         if request["state"] == "absent":
             return
         registry_id = (after or {}).get("registry_id") or self.registry_id
-        exists = current is not None
 
         access = request["access"]
         if access is not None:
-            current_policy = None
-            if exists:
-                current_policy = read_repository_policy(self.client, name, registry_id)[1]
             changed, before, after = policy_converge.converge_repository_policy(
                 self.client,
                 name,

@@ -9,6 +9,7 @@ The same path in check mode (``after`` is then the document that would be writte
 and, per repository, by the bulk converger.
 """
 
+from ansible_collections.dockyard.ecr.plugins.module_utils._api.account_settings import get_account_setting
 from ansible_collections.dockyard.ecr.plugins.module_utils._api.registry_policy import (
     delete_registry_policy,
     put_registry_policy,
@@ -23,15 +24,21 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._api.repository_polic
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import PolicyError
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.unread import UNREAD
 from ansible_collections.dockyard.ecr.plugins.module_utils._models.policy_document import (
-    REGISTRY_ACTIONS,
     normalize,
     policies_differ,
     policy_text,
 )
+from ansible_collections.dockyard.ecr.plugins.module_utils._models.policy_grants import registry_resource
 from ansible_collections.dockyard.ecr.plugins.module_utils._models.policy_request import (
     classify_desired,
     desired_document,
     request_option,
+)
+from ansible_collections.dockyard.ecr.plugins.module_utils._models.policy_validation import (
+    REGISTRY_POLICY_SCOPE,
+    check_registry_grants,
+    check_registry_scope,
+    needs_v2_scope,
 )
 
 
@@ -84,40 +91,67 @@ def converge_repository_policy(
     return True, current, written or target
 
 
+def check_registry_request(client, desired, state="present"):
+    """Check a registry policy request against the account's REGISTRY_POLICY_SCOPE, read only when it matters
+    (grants, or a document with more than V1's replication and pull through cache actions). Raises PolicyError
+    before anything is written; returns the scope read (None when not read, or ECR did not say)."""
+    kind, value = classify_desired(desired)
+    if state != "present" or not (kind == "grants" or (kind == "policy" and needs_v2_scope(value))):
+        return None
+    scope = get_account_setting(client, REGISTRY_POLICY_SCOPE)
+    if kind == "grants":
+        check_registry_grants(scope, next((k for k in ("pull", "push", "organizations") if value.get(k)), "pull"))
+    else:
+        check_registry_scope(value, scope)
+    return scope
+
+
 def converge_registry_policy(
-    client, desired=None, purge_statements=True, check_mode=False, state="present", current=UNREAD
+    client,
+    desired=None,
+    purge_statements=True,
+    check_mode=False,
+    state="present",
+    current=UNREAD,
+    registry_id=None,
+    caller_account=None,
 ):
     """Make the registry policy (of the credentials' account) match the request: (changed, before, after).
 
-    ``desired`` is a validated document (``validate_document(..., scope="registry")``) or None; grants
-    are refused (pull and push are repository permissions). Same rules as
-    ``converge_repository_policy`` otherwise.
+    ``desired`` is a validated document (``validate_document(..., scope="registry")``), validated grants
+    (pull, push, organizations: registry-wide, with Resource ``arn:P:ecr:REGION:ACCOUNT:repository/*``) or
+    None. The request is first checked against the account's REGISTRY_POLICY_SCOPE
+    (``check_registry_request``). ``registry_id`` (the registry ECR reported) or ``caller_account()`` names
+    the account of the grants' Resource. Same rules as ``converge_repository_policy`` otherwise.
     """
-    if classify_desired(desired)[0] == "grants":
-        raise PolicyError(
-            message=(
-                "pull: grants (pull, push, services, organizations) are repository permissions; a registry policy "
-                f"only takes {', '.join(REGISTRY_ACTIONS)}: give the whole document in policy"
-            ),
-            option="pull",
-        )
+    check_registry_request(client, desired, state)
     if current is UNREAD:
-        current = read_registry_policy(client)[1]
-    target = desired_document(current, desired, purge_statements, state)
+        registry_id, current = read_registry_policy(client)
+    resource = None
+    if state == "present" and classify_desired(desired)[0] == "grants":
+        account = registry_id or (caller_account() if caller_account else None)
+        if not account:
+            raise PolicyError(
+                message="registry_id: the registry's account is needed for registry-wide grants; give registry_id",
+                option="registry_id",
+            )
+        resource = registry_resource(_client_partition(client), client.meta.region_name, account)
+    partition = _client_partition(client)
+    target = desired_document(current, desired, purge_statements, state, partition, resource)
     if not policies_differ(current, target):
         return False, current, current
     if target is None:
         if not check_mode:
             delete_registry_policy(client)
         return True, current, None
-    text = policy_text(target)
+    text = policy_text(target, request_option(desired))
     if check_mode:
         return True, current, target
     written = put_registry_policy(client, text)
     return True, current, written or target
 
 
-def converge(client, request, check_mode=False, partition=None):
+def converge(client, request, check_mode=False, partition=None, caller_account=None):
     """Converge the policy a ``validate_params`` request names. Returns (changed, before, after, registry ID)."""
     if request["scope"] == "registry":
         registry_id, current = read_registry_policy(client)
@@ -128,6 +162,8 @@ def converge(client, request, check_mode=False, partition=None):
             check_mode,
             request["state"],
             current=current,
+            registry_id=registry_id or request["registry_id"],
+            caller_account=caller_account,
         )
         return changed, before, after, registry_id
     try:
@@ -172,7 +208,9 @@ def run(client, request, caller_account, check_mode=False):
     """
     if request["scope"] == "registry" and request["registry_id"]:
         check_registry_owner(request["registry_id"], caller_account)
-    changed, before, after, registry_id = converge(client, request, check_mode=check_mode)
+    changed, before, after, registry_id = converge(
+        client, request, check_mode=check_mode, caller_account=caller_account
+    )
     registry_id = registry_id or request["registry_id"]
     if registry_id is None:
         if request["scope"] == "registry":

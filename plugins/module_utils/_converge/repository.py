@@ -19,7 +19,9 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._api.repositories imp
 from ansible_collections.dockyard.ecr.plugins.module_utils._api.tags import list_tags
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import (
     ECRError,
+    RepositoryNotFoundError,
     error_code,
+    repository_deleted_meanwhile,
     repository_not_empty,
 )
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.unread import UNREAD
@@ -41,6 +43,27 @@ def read_repository(client, name, registry_id=None, registry_host=None):
     return repository_from_api(entry, tags, registry_host)
 
 
+def _converge_absent(client, desired, current, check_mode):
+    """Delete the repository (with the not-empty guard). One that someone else deletes between our read and our
+    delete is done, not a failure: state=absent holds. Gone before the image count: this run changed nothing. Gone
+    at DeleteRepository: reported as changed, as check mode predicted, since a retried delete whose first answer
+    was lost meets the same RepositoryNotFoundException and cannot be told apart from someone else's delete."""
+    name, registry_id = desired["name"], desired.get("registry_id")
+    if not current:
+        return False, {}, {}
+    if not desired.get("force"):
+        try:
+            count = count_images(client, name, current.get("registry_id") or registry_id)
+        except RepositoryNotFoundError:
+            return False, {}, {}
+        if count:
+            raise repository_not_empty(name, count)
+    if check_mode:
+        return True, current, {}
+    delete_repository(client, name, registry_id, force=bool(desired.get("force")))  # False: gone already
+    return True, current, {}
+
+
 def converge(client, desired, check_mode=False, resolver=None, registry_host=None, current=UNREAD):
     """Make one repository match ``desired`` (from ``validate_params``). Returns (changed, before, after).
 
@@ -55,15 +78,7 @@ def converge(client, desired, check_mode=False, resolver=None, registry_host=Non
         current = read_repository(client, name, registry_id, registry_host)
 
     if desired.get("state", "present") == "absent":
-        if not current:
-            return False, {}, {}
-        if not desired.get("force"):
-            count = count_images(client, name, current.get("registry_id") or registry_id)
-            if count:
-                raise repository_not_empty(name, count)
-        if not check_mode:
-            delete_repository(client, name, registry_id, force=bool(desired.get("force")))
-        return True, current, {}
+        return _converge_absent(client, desired, current, check_mode)
 
     changes = compare(current, desired, resolver)
     if not changes:
@@ -75,6 +90,8 @@ def converge(client, desired, check_mode=False, resolver=None, registry_host=Non
     try:
         responses = apply_changes(client, changes)
     except ECRError as e:
+        if current is not None and error_code(e) == "RepositoryNotFoundException":
+            raise repository_deleted_meanwhile(name, e.exception) from e
         if current is not None or error_code(e) != "RepositoryAlreadyExistsException":
             raise
         # A retried CreateRepository whose first attempt ECR applied (the answer was lost), or another

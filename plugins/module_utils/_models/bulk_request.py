@@ -18,6 +18,7 @@ import re
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import BulkError, ECRError
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.options import (
+    GRANT_FLAGS,
     GRANT_OPTIONS,
     GRANT_SPEC,
     LIFECYCLE_RULE_OPTIONS,
@@ -30,13 +31,14 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._models import (
     policy_request,
     repository_request,
 )
+from ansible_collections.dockyard.ecr.plugins.module_utils._models.policy_grants import grant_warnings
 
 # ECR's API rate limits are per account and region, shared by every caller, and most ECR control
 # plane operations allow a few to a few tens of requests per second; AWSRetry backs off when one is
 # throttled. 8 parallel requests keep a run well inside them while hiding the round trip latency.
 DEFAULT_CONCURRENCY = 8
 MAX_CONCURRENCY = 50
-ACCESS_OPTIONS = GRANT_OPTIONS + ("policy",)
+ACCESS_OPTIONS = GRANT_OPTIONS + GRANT_FLAGS + ("policy",)
 MAX_MESSAGES = 20  # invalid entries or failures spelled out in one message
 
 LIFECYCLE_OPTIONS = dict(
@@ -93,11 +95,14 @@ def _spec_errors(label, errors):
     return messages
 
 
-def _access_request(params, name, registry_id, allow_public):
+def _access_request(params, name, registry_id, allow_public, partition="aws"):
     """None (the policy is left alone), or {desired, state, purge_statements} for ``converge_repository_policy``.
 
     Grants given as empty lists only (and no ``policy``) mean nobody is granted anything: the grants'
     statements go, which is ecr_policy's state=absent (the whole policy with ``purge_statements``).
+    The document's size is checked here, before any AWS call: a new repository's policy is the request alone,
+    so one over ECR's limit is refused before its CreateRepository (with purge_statements=false the statements
+    already in force add to it; the converger checks that total before the repository's first write).
     """
     given = [option for option in GRANT_OPTIONS if params.get(option) is not None]
     purge = params.get("purge_statements")
@@ -117,6 +122,7 @@ def _access_request(params, name, registry_id, allow_public):
             allow_public=allow_public,
         )
     )
+    policy_request.check_fits(None, request["desired"], purge, "present", partition)
     return {"desired": request["desired"], "state": "present", "purge_statements": purge}
 
 
@@ -137,8 +143,16 @@ def _lifecycle_request(raw, params, features, cache=None):
     return {"document": copy.deepcopy(cache[key])}
 
 
-def validate_entry(index, entry, registry_id=None, allow_public=False, features=None, cache=None):
+def _shown(value, limit=60):
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}..."
+
+
+def validate_entry(index, entry, registry_id=None, allow_public=False, features=None, cache=None, partition="aws"):
     """Check one entry; return its request, or raise BulkError whose message names the entry.
+
+    A non-dict entry (the module and the role take the list's elements as they come, so that this message can
+    name the entry's index) is refused with the index and the shape to give.
 
     The request: index, label, name, state, ``repository`` (``repository.validate_params``), ``access``
     (None: left alone) and ``lifecycle`` (None: left alone).
@@ -146,7 +160,10 @@ def validate_entry(index, entry, registry_id=None, allow_public=False, features=
     label = entry_label(index, entry.get("name") if isinstance(entry, dict) else None)
     if not isinstance(entry, dict):
         raise BulkError(
-            message=f"{label}: give a dict with at least name (for example {{name: team/app}})",
+            message=(
+                f"{label}: give a dict with at least name, for example {{name: team/app}} (a list item of "
+                f"'key: value' lines), not the {type(entry).__name__} {_shown(entry)}"
+            ),
             option="repositories",
         )
     checked = ArgumentSpecValidator(ENTRY_OPTIONS).validate(copy.deepcopy(entry))
@@ -156,7 +173,7 @@ def validate_entry(index, entry, registry_id=None, allow_public=False, features=
     section = None
     try:
         desired = repository_request.validate_params(dict(params, registry_id=registry_id))
-        access = _access_request(params, desired["name"], registry_id, allow_public)
+        access = _access_request(params, desired["name"], registry_id, allow_public, partition)
         section = "lifecycle"
         lifecycle = _lifecycle_request(entry.get("lifecycle"), params, features, cache)
     except ECRError as e:
@@ -194,11 +211,12 @@ def validate_concurrency(concurrency):
     return concurrency
 
 
-def validate_params(params, features=None):
+def validate_params(params, features=None, partition="aws"):
     """Check the whole request before any AWS call; return the requests, one per entry, in input order.
 
     ``params``: ``repositories`` (list of entries), ``registry_id``, ``allow_public``. ``features``: what
-    the installed botocore supports for lifecycle policies (``lifecycle.supported_features``).
+    the installed botocore supports for lifecycle policies (``lifecycle.supported_features``); ``partition`` the
+    client's (account root ARNs in policies, which count in the policy's size).
     Raises BulkError naming every invalid entry (up to MAX_MESSAGES in the message), or the option.
     """
     registry_id = validate_registry_id(params.get("registry_id"))
@@ -209,7 +227,7 @@ def validate_params(params, features=None):
     requests, messages, seen, cache = [], [], {}, {}
     for index, entry in enumerate(entries):
         try:
-            request = validate_entry(index, entry, registry_id, allow_public, features, cache)
+            request = validate_entry(index, entry, registry_id, allow_public, features, cache, partition)
         except BulkError as e:
             messages.append(e.message)
             continue
@@ -224,6 +242,22 @@ def validate_params(params, features=None):
     if messages:
         raise BulkError(message=_combined(messages, "entries of repositories are invalid"), option="repositories")
     return requests
+
+
+def request_warnings(requests):
+    """The grants' warnings (unscoped service grants), one per distinct warning, naming up to five entries."""
+    by_message = {}
+    for request in requests:
+        access = request.get("access") or {}
+        if policy_request.classify_desired(access.get("desired"))[0] != "grants":
+            continue
+        for message in grant_warnings(access["desired"]):
+            by_message.setdefault(message, []).append(request["label"])
+    warnings = []
+    for message, labels in by_message.items():
+        named = ", ".join(labels[:5]) + (f" and {len(labels) - 5} more" if len(labels) > 5 else "")
+        warnings.append(f"{named}: {message}")
+    return warnings
 
 
 def summarize(results):

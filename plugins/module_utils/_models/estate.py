@@ -95,11 +95,76 @@ def registry_name(registry):
     return registry.get("name") or f"{registry.get('account_id')}-{registry.get('region')}"
 
 
-def validate_registries(registries, option="ecr_registries"):
-    """``ecr_registries`` checked and cleaned: each {name, account_id, region, repository_defaults, repositories}.
+def _registry_header(raw, where):
+    """One registry's own keys checked (not its repositories): {name, account_id, region, repository_defaults}."""
+    if not isinstance(raw, dict):
+        _fail(where, "give a dict with name, account_id, region and repositories")
+    unknown = sorted(set(raw) - set(REGISTRY_KEYS))
+    if unknown:
+        _fail(
+            f"{where}.{unknown[0]}",
+            f"not a registry key; a registry takes {', '.join(REGISTRY_KEYS)}",
+        )
+    account = str(raw.get("account_id") if raw.get("account_id") is not None else "").strip()
+    if not ACCOUNT_ID_RE.fullmatch(account):
+        _fail(
+            f"{where}.account_id",
+            f"{account or '(unset)'!s} is not a 12-digit AWS account ID; quote it in YAML so leading zeros stay",
+        )
+    region = str(raw.get("region") or "").strip()
+    if not region:
+        _fail(f"{where}.region", "give the registry's region, for example us-east-1")
+    name = str(raw.get("name") or f"{account}-{region}")
+    if not REGISTRY_NAME_RE.match(name):
+        _fail(
+            f"{where}.name",
+            f"{name!r} is not a valid name; use letters, digits, '.', '_' and '-'",
+        )
+    defaults = raw.get("repository_defaults") or {}
+    if not isinstance(defaults, dict):
+        _fail(f"{where}.repository_defaults", "give a dict of repository options")
+    header = {"name": name, "account_id": account, "region": region, "repository_defaults": dict(defaults)}
+    if raw.get("replication") is not None:
+        # The rules as ecr_replication takes them, checked on every host so a bad rule stops them all before any write.
+        try:
+            replication.validate_rules(raw["replication"], account, region, f"{where}.replication")
+        except ECRError as e:
+            raise EstateError(message=e.message, option=e.option) from e
+        header["replication"] = list(raw["replication"])
+    if raw.get("registry") is not None:
+        # The registry block (account settings, scanning, templates, pull through cache): checked by registry_settings.
+        header["registry"] = raw["registry"]
+    return header
 
-    Account IDs must be 12-digit strings, regions region names, names and (account, region) pairs unique,
-    repositories a list of entries with a ``name``.
+
+def _registry_repositories(raw, where):
+    """One registry's repositories checked (each a dict with a name, names unique) and copied."""
+    repositories = raw.get("repositories") or []
+    if not isinstance(repositories, (list, tuple)):
+        _fail(f"{where}.repositories", "give a list of repositories")
+    seen = {}
+    for position, entry in enumerate(repositories):
+        if not isinstance(entry, dict) or not entry.get("name"):
+            _fail(
+                f"{where}.repositories[{position}]",
+                "give a dict with at least the repository's name",
+            )
+        if entry["name"] in seen:
+            _fail(
+                f"{where}.repositories[{position}].name",
+                f"{entry['name']!r} is also repositories[{seen[entry['name']]}]; list each repository once",
+            )
+        seen[entry["name"]] = position
+    return [dict(entry) for entry in repositories]
+
+
+def registry_headers(registries, option="ecr_registries"):
+    """``ecr_registries``' own keys checked, without reading any registry's repositories: [(index, header, raw)].
+
+    Names and (account, region) pairs must be unique. This is what one host needs of the other registries:
+    a registry host reads the repositories of its own entry only, so the work per host does not grow with
+    the estate (every host of a fleet of 50 registry accounts would otherwise read all 50 entries'
+    repositories, and Ansible templates every value it is given).
     """
     if registries is None:
         return []
@@ -108,90 +173,49 @@ def validate_registries(registries, option="ecr_registries"):
             option,
             "give a list of registries, each {name, account_id, region, repositories}",
         )
-    cleaned, names, places = [], {}, {}
+    found, names, places = [], {}, {}
     for index, raw in enumerate(registries):
         where = f"{option}[{index}]"
-        if not isinstance(raw, dict):
-            _fail(where, "give a dict with name, account_id, region and repositories")
-        unknown = sorted(set(raw) - set(REGISTRY_KEYS))
-        if unknown:
-            _fail(
-                f"{where}.{unknown[0]}",
-                f"not a registry key; a registry takes {', '.join(REGISTRY_KEYS)}",
-            )
-        account = str(raw.get("account_id") if raw.get("account_id") is not None else "").strip()
-        if not ACCOUNT_ID_RE.fullmatch(account):
-            _fail(
-                f"{where}.account_id",
-                f"{account or '(unset)'!s} is not a 12-digit AWS account ID; quote it in YAML so leading zeros stay",
-            )
-        region = str(raw.get("region") or "").strip()
-        if not region:
-            _fail(f"{where}.region", "give the registry's region, for example us-east-1")
-        name = str(raw.get("name") or f"{account}-{region}")
-        if not REGISTRY_NAME_RE.match(name):
-            _fail(
-                f"{where}.name",
-                f"{name!r} is not a valid name; use letters, digits, '.', '_' and '-'",
-            )
+        header = _registry_header(raw, where)
+        name, place = header["name"], (header["account_id"], header["region"])
         if name in names:
             _fail(
                 f"{where}.name",
                 f"{name!r} is also the name of {option}[{names[name]}]; give each registry its own",
             )
-        if (account, region) in places:
+        if place in places:
             _fail(
                 where,
-                f"account {account} in {region} is also {option}[{places[(account, region)]}]; "
+                f"account {place[0]} in {place[1]} is also {option}[{places[place]}]; "
                 "list each registry once, with all its repositories",
             )
         names[name] = index
-        places[(account, region)] = index
-        defaults = raw.get("repository_defaults") or {}
-        if not isinstance(defaults, dict):
-            _fail(f"{where}.repository_defaults", "give a dict of repository options")
-        repositories = raw.get("repositories") or []
-        if not isinstance(repositories, (list, tuple)):
-            _fail(f"{where}.repositories", "give a list of repositories")
-        seen = {}
-        for position, entry in enumerate(repositories):
-            if not isinstance(entry, dict) or not entry.get("name"):
-                _fail(
-                    f"{where}.repositories[{position}]",
-                    "give a dict with at least the repository's name",
-                )
-            if entry["name"] in seen:
-                _fail(
-                    f"{where}.repositories[{position}].name",
-                    f"{entry['name']!r} is also repositories[{seen[entry['name']]}]; list each repository once",
-                )
-            seen[entry["name"]] = position
-        entry = {
-            "name": name,
-            "account_id": account,
-            "region": region,
-            "repository_defaults": dict(defaults),
-            "repositories": [dict(entry) for entry in repositories],
-            "registry": raw.get("registry"),
-        }
-        if raw.get("replication") is not None:
-            # The rules as ecr_replication takes them, checked here so a bad rule stops every host before any write.
-            try:
-                replication.validate_rules(raw["replication"], account, region, f"{where}.replication")
-            except ECRError as e:
-                raise EstateError(message=e.message, option=e.option) from e
-            entry["replication"] = list(raw["replication"])
-        cleaned.append(entry)
-    return cleaned
+        places[place] = index
+        found.append((index, header, raw))
+    return found
+
+
+def validate_registries(registries, option="ecr_registries"):
+    """``ecr_registries`` checked and cleaned: each {name, account_id, region, repository_defaults, repositories}.
+
+    Account IDs must be 12-digit strings, regions region names, names and (account, region) pairs unique,
+    repositories a list of entries with a ``name``.
+    """
+    return [
+        dict(header, repositories=_registry_repositories(raw, f"{option}[{index}]"))
+        for index, header, raw in registry_headers(registries, option)
+    ]
 
 
 def find_registry(registries, account_id=None, region=None, name=None):
-    """The registry of ``ecr_registries`` with this name, or with this account and region; None when none."""
-    for registry in validate_registries(registries):
-        if name and registry["name"] == name:
-            return registry
-        if not name and registry["account_id"] == str(account_id) and registry["region"] == region:
-            return registry
+    """The registry of ``ecr_registries`` with this name, or with this account and region; None when none.
+
+    Only the entry found has its repositories read and checked (``registry_headers``)."""
+    for index, header, raw in registry_headers(registries):
+        if (name and header["name"] == name) or (
+            not name and header["account_id"] == str(account_id) and header["region"] == region
+        ):
+            return dict(header, repositories=_registry_repositories(raw, f"ecr_registries[{index}]"))
     return None
 
 
@@ -199,7 +223,11 @@ def merged_repositories(registry):
     """The registry's repositories with its ``repository_defaults`` filled in; an entry's key replaces the
     default's whole (tags, grants and lifecycle are not merged key by key)."""
     defaults = (registry or {}).get("repository_defaults") or {}
-    return [dict(defaults, **entry) for entry in (registry or {}).get("repositories") or []]
+    # An entry that is not a dict passes unchanged: ecr_repositories refuses it with its index and the fix.
+    return [
+        dict(defaults, **entry) if isinstance(entry, dict) else entry
+        for entry in (registry or {}).get("repositories") or []
+    ]
 
 
 def registry_block_plan(block, region=None, option="repositories_registry"):
@@ -213,41 +241,45 @@ def registry_block_plan(block, region=None, option="repositories_registry"):
 def registry_settings(registries, account_id, region, name=None, plan=True):
     """The plan of the ``registry`` block of this account and region's entry (or the one named): the module
     parameters for its account settings, scanning, pull through cache rules and creation templates
-    (``registry_block.registry_plan``); nothing to do when the entry has no block, EstateError when
-    there is no entry or the block is invalid. With ``plan=False``, the block as written (checked)."""
-    registries = validate_registries(registries)
-    found = find_registry(registries, account_id, region, name)
-    if found is None:
-        which = f"named {name}" if name else f"for account {account_id} in {region}"
-        _fail("ecr_registries", f"no registry {which}; add it to ecr_registries in group_vars/all")
-    index = registries.index(found)
-    if not plan:
-        registry_settings(registries, account_id, region, name)
-        return found.get("registry") or {}
-    try:
-        return registry_plan(found.get("registry"), found["region"], option=f"ecr_registries[{index}].registry")
-    except ECRError as e:
-        raise EstateError(message=e.message, option=e.option) from e
+    (``registry_block.registry_plan``); nothing to do when the entry has no block, EstateError when there is no
+    entry or the block is invalid. With ``plan=False``, the block as written (checked). Only the entry's own
+    keys are read (``registry_headers``), not any registry's repositories."""
+    for index, header, _raw in registry_headers(registries):
+        if (name and header["name"] == name) or (
+            not name and header["account_id"] == str(account_id) and header["region"] == region
+        ):
+            try:
+                settings = registry_plan(
+                    header.get("registry"), header["region"], option=f"ecr_registries[{index}].registry"
+                )
+            except ECRError as e:
+                raise EstateError(message=e.message, option=e.option) from e
+            return settings if plan else (header.get("registry") or {})
+    which = f"named {name}" if name else f"for account {account_id} in {region}"
+    _fail("ecr_registries", f"no registry {which}; add it to ecr_registries in group_vars/all")
 
 
 def select_registries(registries, names=None, option="configure_registries"):
     """The registries a consumer uses: all of them, or those ``names`` lists. An unknown name fails, before
-    anything is written, with the known names."""
-    registries = validate_registries(registries)
-    if not names:
-        return registries
-    if isinstance(names, str):
-        names = [names]
-    by_name = {r["name"]: r for r in registries}
-    unknown = [n for n in names if str(n) not in by_name]
-    if unknown:
-        known = ", ".join(sorted(by_name)) or "none: ecr_registries is empty or not visible"
-        _fail(
-            option,
-            f"{', '.join(map(str, unknown))} {'is' if len(unknown) == 1 else 'are'} not the name of a registry of "
-            f"ecr_registries (known: {known}); fix the name or add the registry to ecr_registries",
-        )
-    return [by_name[str(n)] for n in names]
+    anything is written, with the known names. Only the registries used have their repositories read."""
+    headers = registry_headers(registries)
+    if names:
+        if isinstance(names, str):
+            names = [names]
+        by_name = {header["name"]: (index, header, raw) for index, header, raw in headers}
+        unknown = [n for n in names if str(n) not in by_name]
+        if unknown:
+            known = ", ".join(sorted(by_name)) or "none: ecr_registries is empty or not visible"
+            _fail(
+                option,
+                f"{', '.join(map(str, unknown))} {'is' if len(unknown) == 1 else 'are'} not the name of a registry "
+                f"of ecr_registries (known: {known}); fix the name or add the registry to ecr_registries",
+            )
+        headers = [by_name[str(n)] for n in names]
+    return [
+        dict(header, repositories=_registry_repositories(raw, f"ecr_registries[{index}]"))
+        for index, header, raw in headers
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -852,34 +884,43 @@ def host_problems(
                 f"{partition_for_region(region)}"
             )
     groups = list(groups or [])
+    # The registries' own keys for every host; repositories only where this host uses them: its own entry
+    # (a registry host), all of them (a consumer, whose grants come from every registry it uses).
     try:
-        cleaned = validate_registries(registries)
+        headers = registry_headers(registries)
+        if "consumers" in groups:
+            validate_registries(registries)
     except EstateError as e:
         return problems + [e.message]
     if "registries" in groups:
-        if not cleaned and legacy_repositories:
+        if not headers and legacy_repositories:
             problems.append(
                 "ecr_repositories: configure.yml reads the estate from ecr_registries ([{name, account_id, region, "
                 "repository_defaults, repositories}], in group_vars/all); move this host's ecr_repositories and "
                 "ecr_repository_defaults into an entry of ecr_registries (docs/multi-account.md)"
             )
-        elif ACCOUNT_ID_RE.fullmatch(account) and find_registry(cleaned, account, region, registry) is None:
-            which = f"named {registry}" if registry else f"for account {account} in {region}"
-            problems.append(
-                f"ecr_registries: no registry {which} (registry host {host}); add it to ecr_registries in "
-                "group_vars/all, or take the host out of the group registries"
-            )
         elif ACCOUNT_ID_RE.fullmatch(account):
             try:
-                registry_settings(cleaned, account, region, registry)
+                found = find_registry(registries, account, region, registry)
             except EstateError as e:
-                problems.append(e.message)
+                return problems + [e.message]
+            if found is None:
+                which = f"named {registry}" if registry else f"for account {account} in {region}"
+                problems.append(
+                    f"ecr_registries: no registry {which} (registry host {host}); add it to ecr_registries in "
+                    "group_vars/all, or take the host out of the group registries"
+                )
+            else:
+                try:
+                    registry_settings(registries, account, region, registry)
+                except EstateError as e:
+                    problems.append(e.message)
     if "consumers" in groups:
         try:
             validate_roles(roles)
             # Without any registry data (not visible to this host) the grants are left alone, not checked.
-            if configure_registries and cleaned:
-                select_registries(cleaned, configure_registries)
+            if configure_registries and headers:
+                select_registries(registries, configure_registries)
         except EstateError as e:
             problems.append(e.message)
     return problems

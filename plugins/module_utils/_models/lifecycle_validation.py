@@ -13,13 +13,7 @@ The citations ([properties], [evaluation], [examples], [quotas]) are explained i
 
 import json
 
-try:
-    import jsonschema
-
-    HAS_JSONSCHEMA = True
-except ImportError:
-    HAS_JSONSCHEMA = False
-
+from ansible_collections.dockyard.ecr.plugins.module_utils._common import lazy_imports
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import LifecycleError
 from ansible_collections.dockyard.ecr.plugins.module_utils._models.lifecycle_rules import (
     ACTION_KEYS,
@@ -48,6 +42,9 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._models.lifecycle_rul
     rules_to_document,
     storage_class_of,
 )
+
+# jsonschema is imported when a document is validated (lazy_imports), not with this module.
+HAS_JSONSCHEMA = lazy_imports.available("jsonschema")
 
 _TAG_LIST = {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1}}
 
@@ -565,7 +562,7 @@ def _validate(doc, dialect, features):
         )
     features = ALL_FEATURES if features is None else frozenset(features)
     problems = _Problems(doc, dialect)
-    validator = jsonschema.Draft7Validator(DOCUMENT_SCHEMA)
+    validator = lazy_imports.load("jsonschema").Draft7Validator(DOCUMENT_SCHEMA)
     errors = sorted(validator.iter_errors(doc), key=lambda e: [str(p) for p in e.absolute_path])
     for error in errors:
         _schema_problem(problems, error)

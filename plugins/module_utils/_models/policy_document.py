@@ -15,16 +15,13 @@ import copy
 import json
 import re
 
-try:
-    import jsonschema
-
-    HAS_JSONSCHEMA = True
-except ImportError:
-    HAS_JSONSCHEMA = False
-
 from ansible_collections.amazon.aws.plugins.module_utils.policy import compare_policies
+from ansible_collections.dockyard.ecr.plugins.module_utils._common import lazy_imports
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import PolicyError
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.validators import ACCOUNT_ID_RE
+
+# jsonschema is imported when a document is validated (lazy_imports), not with this module.
+HAS_JSONSCHEMA = lazy_imports.available("jsonschema")
 
 # The only actions ECR enforces in a registry policy (replication, pull through cache); ECR refuses
 # a registry policy with others ("Invalid registry policy provided"). ecr:* is accepted too.
@@ -280,29 +277,13 @@ def check_public(document, option="policy"):
             )
 
 
-def _check_registry_actions(document, option):
-    allowed = set(REGISTRY_ACTIONS) | {"ecr:*"}
-    for index, statement in enumerate(statements_of(document)):
-        if statement.get("Effect") != "Allow":
-            continue
-        for action in as_list(statement.get("Action")):
-            if action not in allowed:
-                raise PolicyError(
-                    message=(
-                        f"{option}.Statement[{index}].Action: {action!r} cannot be granted by a registry policy; ECR only "
-                        f"enforces {', '.join(REGISTRY_ACTIONS)} there (replication and pull through cache). Grant pull "
-                        "and push in repository policies (scope=repository)"
-                    ),
-                    option=option,
-                )
-
-
 def validate_document(document, allow_public=False, scope="repository", option="policy"):
     """Check a policy document (dict or JSON string) before any AWS call; return it as a dict.
 
     jsonschema checks the structure (Version, Statement, Effect, Principal, Action, Condition), then:
     each statement has exactly one of Action/NotAction and of Principal/NotPrincipal, Allow statements
-    are not public unless ``allow_public``, and a registry policy grants only registry actions.
+    are not public unless ``allow_public``, then ``policy_validation.check_statements`` (ECR actions the
+    policy's kind can hold, principal kinds, condition operators and values).
     Raises PolicyError whose message names the element (``policy.Statement[1].Effect``) and the fix.
     """
     document = parse_document(document, option)
@@ -313,7 +294,7 @@ def validate_document(document, allow_public=False, scope="repository", option="
             message=f"{option}: the Python library jsonschema is needed to validate policy documents; install it",
             option=option,
         )
-    validator = jsonschema.Draft7Validator(POLICY_SCHEMA)
+    validator = lazy_imports.load("jsonschema").Draft7Validator(POLICY_SCHEMA)
     errors = sorted(
         validator.iter_errors(_listified(document)),
         key=lambda e: [(0, p) if isinstance(p, int) else (1, p) for p in e.absolute_path],
@@ -343,8 +324,11 @@ def validate_document(document, allow_public=False, scope="repository", option="
             )
     if not allow_public:
         check_public(document, option)
-    if scope == "registry":
-        _check_registry_actions(document, option)
+    # What ECR accepts beyond the structure (actions, principal kinds, conditions); the registry policy's
+    # V1/V2 scope is checked once the account setting has been read (policy_validation.check_registry_scope).
+    from ansible_collections.dockyard.ecr.plugins.module_utils._models.policy_validation import check_statements
+
+    check_statements(document, scope, option)
     return document
 
 

@@ -13,15 +13,20 @@ import copy
 import json
 
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import PolicyError
-from ansible_collections.dockyard.ecr.plugins.module_utils._common.options import GRANT_OPTIONS, SCOPES, STATES
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.options import (
+    GRANT_FLAGS,
+    GRANT_OPTIONS,
+    SCOPES,
+    STATES,
+)
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.validators import (
     validate_name,
     validate_registry_id,
 )
 from ansible_collections.dockyard.ecr.plugins.module_utils._models.policy_document import (
     DEFAULT_VERSION,
-    REGISTRY_ACTIONS,
     parse_document,
+    policy_text,
     same_statement,
     statements_of,
     validate_document,
@@ -29,6 +34,7 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._models.policy_docume
 from ansible_collections.dockyard.ecr.plugins.module_utils._models.policy_grants import (
     GRANT_SIDS,
     grants_to_statements,
+    is_grant_sid,
     validate_grants,
 )
 
@@ -42,7 +48,7 @@ def classify_desired(desired):
     if isinstance(desired, dict):
         if "Statement" in desired:
             return "policy", desired
-        if set(desired) <= set(GRANT_OPTIONS):
+        if set(desired) <= set(GRANT_OPTIONS) | set(GRANT_FLAGS):
             return "grants", desired
     raise PolicyError(
         message=(
@@ -53,7 +59,7 @@ def classify_desired(desired):
     )
 
 
-def desired_document(current, desired=None, purge_statements=True, state="present", partition="aws"):
+def desired_document(current, desired=None, purge_statements=True, state="present", partition="aws", resource=None):
     """The document that should be in force (None: no policy), from the current one and the request.
 
     ``desired`` is a validated document, validated grants, or None. The statements the request owns
@@ -68,7 +74,7 @@ def desired_document(current, desired=None, purge_statements=True, state="presen
     """
     kind, value = classify_desired(desired)
     if kind == "grants":
-        ours = grants_to_statements(value, partition)
+        ours = grants_to_statements(value, partition, resource)
         owned = set(GRANT_SIDS)
         top = {"Version": DEFAULT_VERSION}
     elif kind == "policy":
@@ -99,7 +105,7 @@ def desired_document(current, desired=None, purge_statements=True, state="presen
     kept = [
         copy.deepcopy(s)
         for s in statements_of(current)
-        if not (isinstance(s, dict) and s.get("Sid") in owned) and not any(same_statement(s, o) for o in ours)
+        if not (isinstance(s, dict) and _owned(s.get("Sid"), owned)) and not any(same_statement(s, o) for o in ours)
     ]
     statements = kept + ours
     if not statements:
@@ -109,8 +115,26 @@ def desired_document(current, desired=None, purge_statements=True, state="presen
     return dict(top, Statement=statements)
 
 
+def _owned(sid, owned):
+    """Whether the request owns a Sid: one of ``owned``, or, where grants own, any grant Sid (a scoped service
+    grant removed from the request is still ours to remove)."""
+    return sid in owned or (set(GRANT_SIDS) <= owned and is_grant_sid(sid))
+
+
 def request_option(desired):
     return "pull" if classify_desired(desired)[0] == "grants" else "policy"
+
+
+def check_fits(current, desired=None, purge_statements=True, state="present", partition="aws"):
+    """Raise PolicyError when the document that should be in force would exceed ECR's size limit.
+
+    What ``desired_document`` and ``policy_text`` decide at write time, done early by a caller that writes
+    something else first (a bulk entry's repository settings, a new repository): with ``current=None`` it is the
+    size of the request alone (with purge_statements=false a lower bound: the statements others wrote add to it).
+    """
+    target = desired_document(current, desired, purge_statements, state, partition)
+    if target is not None:
+        policy_text(target, request_option(desired))
 
 
 def validate_params(params):
@@ -142,13 +166,13 @@ def validate_params(params):
                 ),
                 option="repository",
             )
-        if grants_given:
+        if params.get("services"):
             raise PolicyError(
                 message=(
-                    f"{grants_given[0]}: grants are repository permissions; the registry policy only takes "
-                    f"{', '.join(REGISTRY_ACTIONS)}: give the whole document in policy (or use scope=repository)"
+                    "services: service grants are per repository (scope=repository); a registry policy takes "
+                    "registry-wide pull, push and organizations grants (on the V2 registry policy scope)"
                 ),
-                option=grants_given[0],
+                option="services",
             )
         repository = None
     else:
@@ -170,15 +194,25 @@ def validate_params(params):
             ),
             option="policy",
         )
+    if policy is not None and params.get("pull_through_cache"):
+        raise PolicyError(
+            message=(
+                "pull_through_cache: adds ecr:BatchImportUpstreamImage to grants; with a whole document in policy, "
+                "list the action in the document's statements instead"
+            ),
+            option="pull_through_cache",
+        )
     if policy is not None:
         desired = validate_document(policy, allow_public=allow_public, scope=scope)
     elif grants_given:
-        desired = validate_grants({name: params.get(name) for name in GRANT_OPTIONS}, allow_public=allow_public)
+        desired = validate_grants(
+            {name: params.get(name) for name in GRANT_OPTIONS + GRANT_FLAGS}, allow_public=allow_public
+        )
     else:
         desired = None
     if state == "present" and desired is None:
         what = (
-            "a document in policy"
+            "a document in policy or grants (pull, push, organizations)"
             if scope == "registry"
             else "a document in policy or grants (pull, push, services, organizations)"
         )

@@ -21,7 +21,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import ECRError, RepositoryError, error_code
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.options import WITH_EXCLUSION
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.registry import registry_args, repository_uri
-from ansible_collections.dockyard.ecr.plugins.module_utils._models.repository_request import FILTERS_MAX
+from ansible_collections.dockyard.ecr.plugins.module_utils._models.repository_request import FILTERS_MAX, MAX_TAGS
 
 KMS_KEY_ARN_RE = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/(?P<key_id>.+)")
 
@@ -196,6 +196,41 @@ def _mutability_params(mutability, filters):
     return params
 
 
+def counted_tags(tags):
+    """How many of ``tags`` count against ECR's limit: tags whose key starts with ``aws:`` (AWS's own) do not."""
+    return sum(1 for key in tags or {} if not key.lower().startswith("aws:"))
+
+
+def check_tag_count(name, current_tags, to_set, to_unset, purge_tags=True):
+    """Raise RepositoryError when the tags the repository would end with exceed ECR's limit (TooManyTagsException).
+
+    Depends on the tags the repository has now (with purge_tags=false they stay), so it is checked when those are
+    known and before the first write: otherwise ECR would refuse the tags after the other settings were written.
+    """
+    final = dict(current_tags or {})
+    for key in to_unset:
+        final.pop(key, None)
+    final.update(to_set)
+    count = counted_tags(final)
+    if count <= MAX_TAGS:
+        return
+    added = counted_tags({key: None for key in to_set if key not in (current_tags or {})})
+    fix = (
+        "set purge_tags=true to remove the tags that tags does not list, or remove tags from the repository or from "
+        "tags"
+        if not purge_tags
+        else "give fewer tags"
+    )
+    raise RepositoryError(
+        message=(
+            f"tags: repository {name!r} would have {count} tags ({count - added} it has and keeps, {added} new), "
+            f"and ECR allows at most {MAX_TAGS} (tags starting with 'aws:' do not count); nothing was changed. "
+            f"To fix, {fix}"
+        ),
+        option="tags",
+    )
+
+
 def compare(current, desired, resolver=None):
     """The write calls (``Change`` list) that make ``current`` (None: absent) match ``desired`` (present).
 
@@ -245,6 +280,7 @@ def compare(current, desired, resolver=None):
         )
     if desired.get("tags") is not None:
         to_set, to_unset = compare_aws_tags(current["tags"], desired["tags"], desired.get("purge_tags", True))
+        check_tag_count(name, current["tags"], to_set, to_unset, desired.get("purge_tags", True))
         if to_unset:
             changes.append(
                 Change(

@@ -6,12 +6,13 @@ to moto's ECR"). State lives on moto's ECR backend of each account and region, i
 - pull through cache rules (Create, Describe, Update, Delete, Validate);
 - repository creation templates (Create, Describe, Update, Delete);
 - PutRegistryScanningConfiguration validated, without moto's bug that breaks every later CreateRepository;
-- PutReplicationConfiguration validated as ECR does, with more than one rule (moto refuses a second).
+- PutReplicationConfiguration validated as ECR does, with more than one rule (moto refuses a second);
+- ECR's limit of 50 tags per repository (`aws:` tags not counted) on TagResource and CreateRepository.
 """
 
 from __future__ import annotations
 
-from . import account_settings, creation_templates, pull_through_cache, replication, scanning
+from . import account_settings, creation_templates, pull_through_cache, replication, scanning, tags
 
 ACTIONS = {
     "get_account_setting": account_settings.get_account_setting,
@@ -41,3 +42,7 @@ def install() -> None:
         setattr(ECRResponse, name, action)
     ECRBackend._validate_registry_policy_action = account_settings.validate_registry_policy_action
     ECRBackend._match_repository_filter = scanning.match_repository_filter
+    if not getattr(ECRBackend.tag_resource, "tag_limit", False):
+        ECRBackend.tag_resource = tags.limited_tag_resource(ECRBackend.tag_resource)
+        ECRBackend.create_repository = tags.limited_create_repository(ECRBackend.create_repository)
+        ECRBackend.tag_resource.tag_limit = True

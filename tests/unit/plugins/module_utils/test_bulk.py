@@ -225,6 +225,37 @@ def test_every_invalid_entry_is_reported_at_once():
     assert "repositories[3] (name 'a/ok').name: the same repository as repositories[0] (name 'a/ok')" in message
 
 
+def test_scoped_services_and_pull_through_cache_in_entries():
+    lambda_arn = "arn:aws:lambda:us-east-1:111111111111:function:*"
+    entries = [
+        {"name": f"team/{i}", "services": ["codebuild.amazonaws.com"], "pull": ["111111111111"]} for i in range(7)
+    ]
+    entries.append(
+        {
+            "name": "team/fn",
+            "services": [{"service": "lambda.amazonaws.com", "source_arns": [lambda_arn]}],
+            "pull_through_cache": True,
+        }
+    )
+    requests = models_bulk_request.validate_params({"repositories": entries})
+    scoped = requests[-1]["access"]["desired"]
+    assert scoped["services"] == [
+        {"service": "lambda.amazonaws.com", "source_accounts": [], "source_arns": [lambda_arn]}
+    ]
+    assert scoped["pull_through_cache"] is True
+    warnings = models_bulk_request.request_warnings(requests)
+    assert len(warnings) == 1  # one per distinct warning, not one per repository
+    assert warnings[0].startswith(
+        "repositories[0] (name 'team/0'), repositories[1] (name 'team/1'), repositories[2] (name 'team/2'), "
+        "repositories[3] (name 'team/3'), repositories[4] (name 'team/4') and 2 more: services: "
+        "codebuild.amazonaws.com is granted without aws:SourceAccount"
+    )
+    message = validation_error(
+        [{"name": "a/b", "services": [{"service": "lambda.amazonaws.com", "source_arns": ["x"]}]}]
+    )
+    assert message.startswith("repositories[0] (name 'a/b').services[0].source_arns[0]: 'x' is not the ARN")
+
+
 def test_module_level_options():
     with pytest.raises(ECRError) as info:
         models_bulk_request.validate_params({"repositories": [], "registry_id": "12"})

@@ -23,7 +23,7 @@ ALLOWED = {
     "_converge": {"_common", "_models", "_api", "_converge"},
 }
 # The pure models may use only these of the common layer (no clients, no AWS calls).
-MODELS_COMMON = {"errors", "options", "partitions", "registry", "validators"}
+MODELS_COMMON = {"errors", "lazy_imports", "options", "partitions", "registry", "validators"}
 
 
 def _imports(path):

@@ -14,6 +14,7 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import
 from ansible_collections.dockyard.ecr.plugins.module_utils._models import policy_document as models_policy_document
 from ansible_collections.dockyard.ecr.plugins.module_utils._models import policy_grants as models_policy_grants
 from ansible_collections.dockyard.ecr.plugins.module_utils._models import policy_request as models_policy_request
+from ansible_collections.dockyard.ecr.plugins.module_utils._models import policy_validation as models_policy_validation
 
 A1 = "111111111111"
 A2 = "222222222222"
@@ -145,7 +146,7 @@ def test_grants_to_document():
         ({"pull": ["1111-2222-3333"]}, "pull", "not an AWS account ID or IAM principal ARN"),
         ({"pull": [A1, "arn:aws:iam::1111:root"]}, "pull", "pull[1]"),
         ({"push": ["arn:aws:s3:::bucket"]}, "push", "push[0]"),
-        ({"push": ["arn:aws:iam::111111111111:group/devs"]}, "push", "role or user ARN"),
+        ({"push": ["arn:aws:iam::111111111111:group/devs"]}, "push", "is an IAM group"),
         ({"pull": [""]}, "pull", "pull[0]: empty"),
         ({"pull": [None]}, "pull", "pull[0]: empty"),
         ({"pull": ["*"]}, "pull", "allow_public=true"),
@@ -316,7 +317,7 @@ def test_not_public(statement):
     assert models_policy_document.validate_document(doc(statement))
 
 
-def test_registry_documents_only_grant_registry_actions():
+def test_registry_documents_are_checked_against_the_registry_policy_scope():
     replication = doc(
         {
             "Effect": "Allow",
@@ -326,10 +327,19 @@ def test_registry_documents_only_grant_registry_actions():
         }
     )
     assert models_policy_document.validate_document(replication, scope="registry")
+    assert not models_policy_validation.needs_v2_scope(replication)
+    models_policy_validation.check_registry_scope(replication, "V1")
     pull = doc({"Effect": "Allow", "Principal": {"AWS": A1}, "Action": ["ecr:CreateRepository", "ecr:BatchGetImage"]})
+    # Every ECR action is a registry action on V2 (ECR's default): the document alone is fine.
+    assert models_policy_document.validate_document(pull, scope="registry")
+    assert models_policy_validation.needs_v2_scope(pull)
+    models_policy_validation.check_registry_scope(pull, "V2")
+    models_policy_validation.check_registry_scope(pull, None)  # ECR did not say: its default, V2
     with pytest.raises(common_errors.PolicyError) as exc:
-        models_policy_document.validate_document(pull, scope="registry")
+        models_policy_validation.check_registry_scope(pull, "V1")
     assert "policy.Statement[0].Action: 'ecr:BatchGetImage'" in exc.value.message
+    assert "REGISTRY_POLICY_SCOPE is V1" in exc.value.message
+    assert "ecr_account_setting" in exc.value.message and "aws ecr put-account-setting" in exc.value.message
     assert models_policy_document.validate_document(pull)  # fine for a repository
 
 
@@ -673,9 +683,18 @@ def params(**kwargs):
         (dict(repository="Team/App", pull=[A1]), "repository", "lower case"),
         (dict(repository="team/app", pull=[A1], registry_id="12345"), "registry_id", "not an AWS account ID"),
         (dict(scope="registry", repository="team/app", policy=json.dumps(GOOD)), "repository", "scope=registry"),
-        (dict(scope="registry", push=[A1]), "push", "repository permissions"),
+        (dict(scope="registry", services=["codebuild.amazonaws.com"]), "services", "per repository"),
         (dict(scope="registry"), "policy", "needs a document in policy"),
-        (dict(scope="registry", policy=json.dumps(GOOD)), "policy", "cannot be granted by a registry policy"),
+        (
+            dict(
+                scope="registry",
+                policy=json.dumps(doc({"Effect": "Allow", "Principal": {"AWS": A1}, "Action": "s3:*"})),
+            ),
+            "policy",
+            "not an Amazon ECR action",
+        ),
+        (dict(repository="team/app", pull=[A1], policy=json.dumps(GOOD)), "policy", "not both"),
+        (dict(repository="team/app", policy=json.dumps(GOOD), pull_through_cache=True), "pull_through_cache", "list"),
         (dict(repository="team/app", policy=""), "policy", "empty"),
         (dict(repository="team/app", pull=["*"]), "pull", "allow_public"),
         (dict(repository="team/app", state="gone", pull=[A1]), "state", "present, absent"),

@@ -280,13 +280,6 @@ def test_registry_policy(client, raw, recorder):
     assert converge_policy.converge_registry_policy(client, None, state="absent") == (False, None, None)
 
 
-def test_registry_policy_refuses_grants(client, recorder):
-    with pytest.raises(common_errors.PolicyError) as exc:
-        converge_policy.converge_registry_policy(client, grants(pull=[A1]))
-    assert "repository permissions" in exc.value.message
-    assert recorder.calls == []
-
-
 def test_converge_request(client, raw, repo):
     request = models_policy_request.validate_params(
         {

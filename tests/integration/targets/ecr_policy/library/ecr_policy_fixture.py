@@ -14,12 +14,14 @@ description:
   - V(get) returns the policy document (V(null) when there is none).
   - V(put_text) sets O(text) as the repository's policy, byte for byte (to play back a document in
     the form ECR returns it).
+  - V(get_scope) returns the account setting C(REGISTRY_POLICY_SCOPE) as RV(scope); V(put_scope) sets it
+    to O(text) (V(V1) or V(V2)).
 options:
   action:
     description: What to do.
     type: str
     required: true
-    choices: [get, put_text]
+    choices: [get, put_text, get_scope, put_scope]
   repository:
     description: The repository name; leave it out for the registry policy (V(get) only).
     type: str
@@ -48,6 +50,10 @@ text:
   description: The policy text as ECR returned it.
   returned: O(action=get)
   type: str
+scope:
+  description: The account setting C(REGISTRY_POLICY_SCOPE).
+  returned: O(action=get_scope) or O(action=put_scope)
+  type: str
 """
 
 import json
@@ -64,16 +70,21 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 def main():
     module = AnsibleAWSModule(
         argument_spec=dict(
-            action=dict(type="str", required=True, choices=["get", "put_text"]),
+            action=dict(type="str", required=True, choices=["get", "put_text", "get_scope", "put_scope"]),
             repository=dict(type="str"),
             text=dict(type="str"),
         ),
-        required_if=[["action", "put_text", ["repository", "text"]]],
+        required_if=[["action", "put_text", ["repository", "text"]], ["action", "put_scope", ["text"]]],
         supports_check_mode=True,
     )
     repository = module.params["repository"]
     ecr = module.client("ecr")
     try:
+        if module.params["action"] == "get_scope":
+            module.exit_json(changed=False, scope=ecr.get_account_setting(name="REGISTRY_POLICY_SCOPE")["value"])
+        if module.params["action"] == "put_scope":
+            value = ecr.put_account_setting(name="REGISTRY_POLICY_SCOPE", value=module.params["text"])["value"]
+            module.exit_json(changed=True, scope=value)
         if module.params["action"] == "put_text":
             ecr.set_repository_policy(repositoryName=repository, policyText=module.params["text"])
             module.exit_json(changed=True)

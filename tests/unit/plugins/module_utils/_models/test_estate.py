@@ -434,3 +434,55 @@ def test_summary_lines_head():
     assert estate.summary_lines("1", "r", "host", {"summary": {"total": 0}}, None, True)[0] == (
         "host: account 1 r (check mode: nothing was changed)"
     )
+
+
+# ------------------------------------------------------------------ per host: only its own part of the estate
+
+
+class Unreadable(list):
+    """A repositories list that fails when read: a host that reads another registry's repositories fails."""
+
+    def __iter__(self):
+        raise AssertionError("another registry's repositories were read")
+
+    def __bool__(self):
+        raise AssertionError("another registry's repositories were read")
+
+
+def test_a_registry_host_reads_only_its_own_repositories():
+    regs = [
+        registry([{"name": "a"}], name="mine"),
+        registry(Unreadable([{"name": "b"}]), name="other", account=OTHER),
+    ]
+    assert estate.find_registry(regs, REG, "us-east-1")["repositories"] == [{"name": "a"}]
+    assert estate.host_problems("reg", ["registries"], REG, "us-east-1", None, regs) == []
+    assert estate.registry_repositories(regs, REG, "us-east-1") == [{"name": "a"}]
+
+
+def test_registry_headers_are_checked_for_every_host():
+    regs = [registry([{"name": "a"}], name="mine"), registry(Unreadable(), name="mine", account=OTHER)]
+    problems = estate.host_problems("reg", ["registries"], REG, "us-east-1", None, regs)
+    assert problems == [
+        "ecr_registries[1].name: 'mine' is also the name of ecr_registries[0]; give each registry its own"
+    ]
+
+
+def test_a_bad_repository_fails_its_registry_host_and_the_consumers_not_other_registries():
+    regs = [
+        registry([{"name": "a"}], name="mine"),
+        registry([{"name": "x"}, {"name": "x"}], name="other", account=OTHER),
+    ]
+    assert estate.host_problems("reg", ["registries"], REG, "us-east-1", None, regs) == []
+    problems = estate.host_problems("other", ["registries"], OTHER, "us-east-1", None, regs)
+    assert problems == [
+        "ecr_registries[1].repositories[1].name: 'x' is also repositories[0]; list each repository once"
+    ]
+    problems = estate.host_problems("c", ["consumers"], CONSUMER, "us-east-1", None, regs, None, [{"name": "r"}])
+    assert problems == [
+        "ecr_registries[1].repositories[1].name: 'x' is also repositories[0]; list each repository once"
+    ]
+
+
+def test_configure_registries_reads_only_the_registries_it_names():
+    regs = [registry([{"name": "a"}], name="mine"), registry(Unreadable(), name="other", account=OTHER)]
+    assert [r["name"] for r in estate.select_registries(regs, ["mine"])] == ["mine"]
