@@ -45,6 +45,7 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._models.policy_grants
     grants_to_statements,
     validate_grants,
 )
+from ansible_collections.dockyard.ecr.plugins.module_utils._models.registry_block import registry_plan
 
 # IAM's quotas (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html), counted
 # without whitespace.
@@ -64,7 +65,7 @@ SID_PUSH = "EcrPush"
 ROLE_NAME_RE = re.compile(r"^[\w+=,.@-]{1,64}$")
 POLICY_NAME_RE = re.compile(r"^[\w+=,.@-]{1,128}$")
 # The keys of an ecr_registries entry.
-REGISTRY_KEYS = ("name", "account_id", "region", "repository_defaults", "repositories", "replication")
+REGISTRY_KEYS = ("name", "account_id", "region", "repository_defaults", "repositories", "replication", "registry")
 REGISTRY_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 # arn:PARTITION:iam::ACCOUNT:root | arn:PARTITION:iam::ACCOUNT:role/PATH/NAME
 _ROOT_RE = re.compile(r"^arn:(?P<partition>[a-z-]+):iam::(?P<account>[0-9]{12}):root$")
@@ -130,6 +131,9 @@ def _registry_header(raw, where):
         except ECRError as e:
             raise EstateError(message=e.message, option=e.option) from e
         header["replication"] = list(raw["replication"])
+    if raw.get("registry") is not None:
+        # The registry block (account settings, scanning, templates, pull through cache): checked by registry_settings.
+        header["registry"] = raw["registry"]
     return header
 
 
@@ -224,6 +228,35 @@ def merged_repositories(registry):
         dict(defaults, **entry) if isinstance(entry, dict) else entry
         for entry in (registry or {}).get("repositories") or []
     ]
+
+
+def registry_block_plan(block, region=None, option="repositories_registry"):
+    """The plan of one ``registry`` block given on its own (the ``repositories`` role's ``repositories_registry``)."""
+    try:
+        return registry_plan(block or None, region, option=option)
+    except ECRError as e:
+        raise EstateError(message=e.message, option=e.option) from e
+
+
+def registry_settings(registries, account_id, region, name=None, plan=True):
+    """The plan of the ``registry`` block of this account and region's entry (or the one named): the module
+    parameters for its account settings, scanning, pull through cache rules and creation templates
+    (``registry_block.registry_plan``); nothing to do when the entry has no block, EstateError when there is no
+    entry or the block is invalid. With ``plan=False``, the block as written (checked). Only the entry's own
+    keys are read (``registry_headers``), not any registry's repositories."""
+    for index, header, _raw in registry_headers(registries):
+        if (name and header["name"] == name) or (
+            not name and header["account_id"] == str(account_id) and header["region"] == region
+        ):
+            try:
+                settings = registry_plan(
+                    header.get("registry"), header["region"], option=f"ecr_registries[{index}].registry"
+                )
+            except ECRError as e:
+                raise EstateError(message=e.message, option=e.option) from e
+            return settings if plan else (header.get("registry") or {})
+    which = f"named {name}" if name else f"for account {account_id} in {region}"
+    _fail("ecr_registries", f"no registry {which}; add it to ecr_registries in group_vars/all")
 
 
 def select_registries(registries, names=None, option="configure_registries"):
@@ -907,6 +940,11 @@ def host_problems(
                     f"ecr_registries: no registry {which} (registry host {host}); add it to ecr_registries in "
                     "group_vars/all, or take the host out of the group registries"
                 )
+            else:
+                try:
+                    registry_settings(registries, account, region, registry)
+                except EstateError as e:
+                    problems.append(e.message)
     if "consumers" in groups:
         try:
             validate_roles(roles)
