@@ -217,6 +217,7 @@ seealso:
 extends_documentation_fragment:
   - dockyard.ecr.attributes
   - dockyard.ecr.attributes.actiongroup_ecr
+  - dockyard.ecr.assume_role
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -312,6 +313,7 @@ repository_creation_template:
 
 from ansible.module_utils.basic import missing_required_lib
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.assume_role import ASSUME_ROLE_OPTIONS, act_as_role
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.clients import ecr_client
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.credentials import honour_security_token
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import ECRError
@@ -356,6 +358,7 @@ def main():
         policy=dict(type="json"),
         allow_public=dict(type="bool", default=False),
         custom_role_arn=dict(type="str"),
+        **ASSUME_ROLE_OPTIONS,
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     if not HAS_JSONSCHEMA:
@@ -367,6 +370,9 @@ def main():
             features=supported_features(client.meta.service_model),
             partition=partition_for_region(module.region),
         )
+        # The check above needs only the client's service model (no call); the role's client does the work.
+        if act_as_role(module):
+            client = ecr_client(module)
         result = run(client, request, check_mode=module.check_mode)
     except ECRError as e:
         module.fail_json_aws_error(e)

@@ -94,6 +94,7 @@ extends_documentation_fragment:
   - dockyard.ecr.attributes
   - dockyard.ecr.attributes.actiongroup_ecr
   - dockyard.ecr.registry.registry_id
+  - dockyard.ecr.assume_role
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -164,6 +165,7 @@ pull_through_cache_rule:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.assume_role import ASSUME_ROLE_OPTIONS, act_as_role
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.clients import ecr_client
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.credentials import honour_security_token
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import ECRError
@@ -182,6 +184,7 @@ def main():
         upstream_repository_prefix=dict(type="str"),
         credential_arn=dict(type="str", no_log=False),
         custom_role_arn=dict(type="str"),
+        **ASSUME_ROLE_OPTIONS,
     )
     module = AnsibleAWSModule(
         argument_spec=argument_spec,
@@ -190,6 +193,7 @@ def main():
     )
     try:
         request = validate_params(module.params, region=module.region)
+        act_as_role(module)
         result = run(ecr_client(module), request, check_mode=module.check_mode)
     except ECRError as e:
         module.fail_json_aws_error(e)

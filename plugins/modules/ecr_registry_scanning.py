@@ -80,6 +80,7 @@ seealso:
 extends_documentation_fragment:
   - dockyard.ecr.attributes
   - dockyard.ecr.attributes.actiongroup_ecr
+  - dockyard.ecr.assume_role
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -135,6 +136,7 @@ scanning_configuration:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.assume_role import ASSUME_ROLE_OPTIONS, act_as_role
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.clients import ecr_client
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.credentials import honour_security_token
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import ECRError
@@ -151,10 +153,12 @@ def main():
     argument_spec = dict(
         scan_type=dict(type="str", required=True, choices=list(SCAN_TYPES) + [name.lower() for name in SCAN_TYPES]),
         rules=dict(type="list", elements="dict", options=RULE_OPTIONS),
+        **ASSUME_ROLE_OPTIONS,
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     try:
         request = validate_params(module.params)
+        act_as_role(module)
         result = run(ecr_client(module), request, check_mode=module.check_mode)
     except ECRError as e:
         module.fail_json_aws_error(e)
