@@ -712,6 +712,18 @@ def targets(runs, n, counts):
                     and second["rc"] == 0,
                 }
             )
+    scale = find(runs, scenario="scale", run="noop")
+    if scale:
+        size = scale["repositories"]
+        checks.append(
+            {
+                "target": f"scale no-op, {size} repositories in one account: at most 2 reads per repository plus "
+                "batching overhead, zero writes",
+                "value": f"{scale['ecr_reads']} reads, {scale['ecr_writes']} writes",
+                "unit": "",
+                "passed": scale["ecr_reads"] <= 2 * size + math.ceil(size / 100) and scale["ecr_writes"] == 0,
+            }
+        )
     for run in runs:
         if run["rc"] != 0:
             checks.append(
@@ -732,6 +744,7 @@ def table(runs):
         "accts",
         "run",
         "seconds",
+        "load",
         "ctrl CPU s",
         "all CPU s",
         "ECR calls",
@@ -756,6 +769,7 @@ def table(runs):
                 str(run["accounts"]),
                 run["run"],
                 f"{run['seconds']:.2f}",
+                f"{run.get('load_before', 0):.1f}",
                 f"{run['cpu_seconds']['ansible']:.2f}",
                 f"{sum(run['cpu_seconds'].values()):.1f}",
                 str(run["ecr_calls"]),
@@ -777,8 +791,15 @@ def further_account_cpu(single, multi):
 
 
 def cpu_per_account(runs):
-    """Lines: for each scenario, tool and run measured at 1 and more accounts, the CPU each further account adds."""
+    """Lines: for each scenario, tool and run measured at 1 and more accounts, the CPU each further account adds;
+    and what a no-op publish costs in controller CPU, which the machine's load moves much less than wall time."""
     lines = []
+    for run in runs:
+        if run["scenario"] == "publish" and run["run"] == "second":
+            lines.append(
+                f"publish {run['tool']} second, {run['accounts']} account(s): {run['seconds']:.2f} s wall at load "
+                f"{run.get('load_before', 0):.1f}, {run['cpu_seconds']['ansible']:.2f} s controller CPU"
+            )
     for run in runs:
         if run["accounts"] < 2:
             continue

@@ -10,8 +10,9 @@ short_description: The plan (check mode) or record (real run) of one account, as
 description:
   - Lines saying what C(playbooks/configure.yml) would do (in check mode) or did in one account, from the
     results of M(dockyard.ecr.ecr_repositories) (repositories created, updated, deleted; grants added and removed
-    in repository policies) and M(dockyard.ecr.ecr_remote_access) (grants added and removed in IAM, roles no longer
-    listed).
+    in repository policies; how many images and bytes the changed lifecycle policies would expire, per
+    repository, from each result's C(lifecycle_preview)) and M(dockyard.ecr.ecr_remote_access) (grants added
+    and removed in IAM, roles no longer listed).
 author:
   - dockyard.ecr developers (@dockyard)
 options:

@@ -23,6 +23,8 @@ description:
     repository. It computes the list itself from C(DescribeImages), following ECR's documented
     evaluation rules. Unlike ECR's own lifecycle policy preview, the answer comes at once and
     needs no ECR preview API. In check mode, this is a dry run that writes nothing.
+  - Safe by default. A new policy that would leave a repository with no tagged image is refused, and
+    one that would expire more than half of the images warns (O(max_expire_percent)).
   - The module does not create the repository; use M(dockyard.ecr.ecr_repo) for that.
 author:
   - dockyard.ecr developers (@dockyard)
@@ -146,21 +148,33 @@ options:
         totals give the images and bytes expired, transitioned and kept.
       - The images are read before anything is written. In check mode nothing is written, and
         the preview is a dry run.
+      - 'What a preview reads: one C(DescribeImages) listing of the repository (archived images too),
+        shared with the O(max_expire_percent) guard. C(BatchGetImage), which ECR counts as a pull of the
+        image (it updates C(lastRecordedPullTime), which C(since_image_pulled) rules look at), is only
+        called for a manifest list (image index) that the policy keeps while it acts on some other image:
+        only then can the list keep the images it references. A policy that acts on no image, or expires
+        or archives the lists themselves, reads no manifest.'
       - With O(state=absent), the preview is that of no policy; every image is kept.
+      - Needs a botocore that knows ECR's archive storage class only when a rule selects archived images
+        (O(rules[].storage_class=archive)), to list them.
     type: bool
     default: false
   max_expire_percent:
     description:
-      - The largest share of the repository's images, in percent, that a new policy may expire.
-      - Before a policy is written (in check mode too), the module computes what it would do to the
-        images now, as O(preview=true) does. When it would expire more than this share, the module
-        fails and writes nothing; the message gives the counts, per rule too, and the value that would
-        let the policy through.
-      - Only expiry counts; a transition to archive storage keeps the image. A policy that is already
-        in place is not checked again, and O(state=absent) removes a policy without any check.
-      - V(100), the default, turns the check off. V(0) refuses any policy that would expire an image now.
+      - The guard against a policy that deletes more than you meant. Before a new or changed policy is
+        written (in check mode too), the module computes what it would do to the images now, as
+        O(preview=true) does, from the same single read.
+      - If not set, a policy that would leave a repository that holds tagged images with no tagged image at
+        all is refused, and one that would expire more than half of the images is written with a warning
+        giving the counts.
+      - From V(0) to V(99), also an explicit limit on the share of the images, in percent, the policy may
+        expire; over it the module fails and writes nothing. The message gives the counts, per rule too,
+        and the value that would let the policy through.
+      - V(100) turns every check off (you mean it), and reads no image unless O(preview=true).
+      - Only expiry counts; a transition to archive storage keeps the image. Artifacts (signatures, SBOMs)
+        count with their subject image. A policy that is already in place is not checked again, and
+        O(state=absent) removes a policy without any check.
     type: int
-    default: 100
 attributes:
   check_mode:
     support: full
@@ -181,8 +195,12 @@ notes:
   - ECR does not document the order of images pushed at the same instant. The preview orders
     them by digest.
   - Permissions used are C(ecr:GetLifecyclePolicy), C(ecr:PutLifecyclePolicy) and
-    C(ecr:DeleteLifecyclePolicy). With O(preview=true) or O(max_expire_percent) below 100, also
-    C(ecr:DescribeImages), and C(ecr:BatchGetImage) when the repository holds manifest lists.
+    C(ecr:DeleteLifecyclePolicy). With O(preview=true), or when a new policy is checked (unless
+    O(max_expire_percent=100)), also C(ecr:DescribeImages), and C(ecr:BatchGetImage) for the manifest
+    lists whose children's fate depends on them.
+  - Signatures, SBOMs and other artifacts (images with a subject, C(subjectManifestDigest) in
+    C(DescribeImages)) are expired with their subject image, even when a rule would archive or keep
+    them, and archived with it unless a rule expires them.
 seealso:
   - module: dockyard.ecr.ecr_repo
   - module: dockyard.ecr.ecr_repo_info
@@ -240,6 +258,16 @@ EXAMPLES = r"""
 - name: Show the digests that would be expired
   ansible.builtin.debug:
     msg: "{{ dry_run.preview.images | selectattr('action', 'equalto', 'expire') | map(attribute='digest') | list }}"
+
+- name: Expire every image older than a week, knowing it may empty the repository
+  dockyard.ecr.ecr_lifecycle:
+    repository: team/scratch
+    rules:
+      - priority: 1
+        tag_status: any
+        count_type: since_image_pushed
+        count: 7
+    max_expire_percent: 100
 
 - name: Refuse a policy that would expire more than a tenth of the images at once
   dockyard.ecr.ecr_lifecycle:
@@ -478,7 +506,7 @@ def main():
         rules=dict(type="list", elements="dict", options=LIFECYCLE_RULE_OPTIONS),
         policy=dict(type="json"),
         preview=dict(type="bool", default=False),
-        max_expire_percent=dict(type="int", default=100),
+        max_expire_percent=dict(type="int"),
     )
     module = AnsibleAWSModule(
         argument_spec=argument_spec,

@@ -16,9 +16,16 @@ description:
     them back to verify.
   - The plan (which tags need pushing where, which immutable tags would have to move, what to
     verify) is made in one process for all targets, which are read and pushed in parallel. A
-    publish where nothing changed builds the same image (builds are reproducible, the image
-    timestamps are the commit time), makes no C(GetAuthorizationToken) call, uploads nothing and
-    reports no change.
+    publish where nothing changed builds nothing, makes no C(GetAuthorizationToken) call, uploads
+    nothing and reports no change.
+  - An image carries the label C(dev.dockyard.ecr.build-inputs), a digest of what its build
+    depends on (the files of the context, the Containerfile, build arguments, labels, timestamp,
+    engine and the local IDs of its base images). When the local image of the version has the
+    digest of the inputs of this run, it is published as it is, without building. Builds are
+    reproducible otherwise (the image timestamps are the commit time), so a rebuild of the same
+    inputs gives the same image ID with podman and buildah. A Containerfile that fetches at
+    build time (C(ADD) of a URL, C(RUN --mount=from=), a base image named by an unset variable)
+    and a multi-platform image are always built.
   - A build context with uncommitted changes (C(git status) under the context directory) is refused
     unless O(allow_dirty=true), which names the version C(COMMIT-dirty).
   - Tags may be given as lists or as comma-separated strings (C(v1.4.0,stable)), as an AWX survey
@@ -27,9 +34,27 @@ description:
 author:
   - dockyard.ecr developers (@dockyard)
 options:
+  repository:
+    description:
+      - The ECR repository of the image built from O(context), for example C(team/app); the short form of
+        one entry of O(images).
+    type: str
+  context:
+    description:
+      - The build context of O(repository), a directory on the controller. Without O(repository) it is not used.
+    type: path
+  containerfile:
+    description:
+      - The Containerfile of O(repository), relative to O(context) or absolute. If not set, C(Containerfile),
+        else C(Dockerfile).
+    type: str
+  build_args:
+    description:
+      - Build arguments of O(repository), a dict or a list of C(NAME=VALUE).
+    type: raw
   images:
     description:
-      - The images to build and publish.
+      - The images to build and publish (besides O(repository)).
     type: list
     elements: dict
     default: []
@@ -180,6 +205,13 @@ options:
       - How many target registries are read and pushed at the same time.
     type: int
     default: 4
+  option_names:
+    description:
+      - "The names error messages give the options, for a role that passes its own variables, for
+        example C({version: publish_version, images: publish_images}). A message about O(images[].context)
+        then names C(publish_images[0].context)."
+    type: dict
+    default: {}
   keep_going:
     description:
       - A target that fails is reported in RV(failures) and the others still publish; the module
@@ -279,6 +311,10 @@ images:
     platform_ids:
       description: For a manifest list, the image ID per platform.
       type: dict
+    built:
+      description: Whether the image was built in this run; V(false) when the local image of the
+        version was built from the same inputs (or in check mode).
+      type: bool
     local_image:
       description: The local name of the built image.
       type: str
@@ -353,6 +389,7 @@ import concurrent.futures
 import os
 import shutil
 import subprocess
+import threading
 
 try:
     import yaml
@@ -403,11 +440,14 @@ def read_compose(path):
     )
 
 
-def target_clients(module, target):
-    """The ECR client for a target: the module's credentials, or a session in the target's role."""
+def target_clients(module, target, sts_client):
+    """The ECR client for a target: the module's credentials, or a session in the target's role.
+
+    ``sts_client(region)`` gives the STS client of a region, made once for every target there.
+    """
     if not target["role_arn"]:
         return ecr_client(module, region=target["region"])
-    sts = ecr_client(module, "sts", region=target["region"])
+    sts = sts_client(target["region"])
     with translate_errors(f"assume role {target['role_arn']} for {target['account']}"):
         credentials = sts.assume_role(
             RoleArn=target["role_arn"], RoleSessionName="dockyard-ecr-publish", aws_retry=True
@@ -426,6 +466,10 @@ def target_clients(module, target):
 def main():
     honour_security_token()
     argument_spec = dict(
+        repository=dict(type="str"),
+        context=dict(type="path"),
+        containerfile=dict(type="str"),
+        build_args=dict(type="raw"),
         images=dict(
             type="list",
             elements="dict",
@@ -468,6 +512,7 @@ def main():
         create_repository=dict(type="bool", default=True),
         concurrency=dict(type="int", default=4),
         keep_going=dict(type="bool", default=False),
+        option_names=dict(type="dict", default={}),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
@@ -479,7 +524,7 @@ def main():
             params[option] = os.path.join(base_dir, params[option])
     try:
         compose_images = read_compose(params["compose_file"]) if params["compose_file"] else []
-        requests = plan.image_requests(params["images"], compose_images, base_dir)
+        requests = plan.image_requests(params["images"], compose_images, base_dir, single=params)
         options = {
             "version": params["version"] or None,
             "allow_dirty": params["allow_dirty"],
@@ -508,7 +553,11 @@ def main():
             podman_auth_file=params["podman_auth_file"] if engine_name != "docker" else None,
         )
     except (plan.PlanError, ECRError) as e:
-        module.fail_json(msg=getattr(e, "message", None) or str(e), option=getattr(e, "option", None))
+        names = params["option_names"]
+        module.fail_json(
+            msg=plan.rename_option(getattr(e, "message", None) or str(e), names),
+            option=plan.rename_option(getattr(e, "option", None), names),
+        )
 
     push_options = {"auth_file": params["podman_auth_file"] if engine_name != "docker" else None}
     outcomes, clients = {}, {}
@@ -519,8 +568,17 @@ def main():
             message = f"{message}: {e.exception}"
         return f"{plan.describe_target(targets[index])}: {message}"
 
+    sts_lock, sts_clients = threading.Lock(), {}
+
+    def sts_client(region):
+        # A client costs a session and its service model (about 70 ms of CPU): one per region.
+        with sts_lock:
+            if region not in sts_clients:
+                sts_clients[region] = ecr_client(module, "sts", region=region)
+            return sts_clients[region]
+
     def read(index):
-        clients[index] = target_clients(module, targets[index])
+        clients[index] = target_clients(module, targets[index], sts_client)
         return publish.read_target(targets[index], builds, clients[index])
 
     def finish(index, state):
@@ -600,6 +658,7 @@ def main():
                     "commit",
                     "dirty",
                     "image_id",
+                    "built",
                     "platform_ids",
                     "platforms",
                     "local_image",

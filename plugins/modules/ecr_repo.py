@@ -102,13 +102,15 @@ attributes:
   idempotent:
     support: full
 notes:
-  - In check mode, a repository that does not exist yet is returned without RV(repository.arn),
-    RV(repository.uri), RV(repository.registry_id) and RV(repository.created_at), which ECR only
-    assigns when it creates it.
+  - In check mode, a repository that does not exist yet is returned with the RV(repository.arn),
+    RV(repository.uri) and RV(repository.registry_id) ECR will give it (the account is O(registry_id),
+    or the caller's from C(sts:GetCallerIdentity); the partition and DNS suffix follow the region),
+    and without RV(repository.created_at), which ECR only knows once it creates it.
   - Permissions used are C(ecr:DescribeRepositories), C(ecr:ListTagsForResource),
     C(ecr:CreateRepository), C(ecr:PutImageTagMutability), C(ecr:PutImageScanningConfiguration),
     C(ecr:TagResource), C(ecr:UntagResource), C(ecr:DescribeImages), C(ecr:DeleteRepository) and,
-    to compare key aliases, C(kms:DescribeKey).
+    to compare key aliases, C(kms:DescribeKey); in check mode, to predict a new repository's ARN
+    and URI without O(registry_id), C(sts:GetCallerIdentity).
 seealso:
   - module: dockyard.ecr.ecr_repo_info
   - module: community.aws.ecs_ecr
@@ -199,19 +201,19 @@ repository:
       sample: team/app
     arn:
       description: The repository ARN.
-      returned: when the repository exists
+      returned: when the repository exists or, in check mode, would be created
       type: str
       sample: arn:aws:ecr:us-east-1:123456789012:repository/team/app
     registry_id:
       description: The AWS account ID of the registry that holds the repository.
-      returned: when the repository exists
+      returned: when the repository exists or, in check mode, would be created
       type: str
       sample: "123456789012"
     uri:
       description:
         - The repository URI to tag and push images with.
         - With O(registry_host), its host is O(registry_host).
-      returned: when the repository exists
+      returned: when the repository exists or, in check mode, would be created
       type: str
       sample: 123456789012.dkr.ecr.us-east-1.amazonaws.com/team/app
     created_at:
@@ -272,6 +274,7 @@ diff:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.dockyard.ecr.plugins.module_utils._api.kms import KmsKeyResolver
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.caller import caller_account
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.clients import ecr_client, lazy_client
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.credentials import honour_security_token
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import ECRError
@@ -300,6 +303,7 @@ def main():
             check_mode=module.check_mode,
             resolver=KmsKeyResolver(lazy_client(module, "kms")),
             registry_host=registry_host,
+            caller=lambda: caller_account(module, hint="; give registry_id instead"),
         )
     except ECRError as e:
         module.fail_json_aws_error(e)

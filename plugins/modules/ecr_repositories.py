@@ -201,6 +201,22 @@ options:
                 from O(repositories[].lifecycle.keep_last), which is required with this preset.
             type: list
             elements: str
+          preview:
+            description:
+              - Return the whole evaluation (every image, with its action and rule) in
+                RV(repositories[].lifecycle_preview), as O(dockyard.ecr.ecr_lifecycle#module:preview) does.
+              - The images are read once, and C(BatchGetImage) is only called for manifest lists whose
+                children's fate depends on them, as ecr_lifecycle explains.
+              - With only O(repositories[].lifecycle.preview) and O(repositories[].lifecycle.max_expire_percent),
+                the entry asks for no policy, and the lifecycle policy is left alone.
+            type: bool
+            default: false
+          max_expire_percent:
+            description:
+              - The guard for this repository, as O(dockyard.ecr.ecr_lifecycle#module:max_expire_percent). If not
+                set, O(max_expire_percent) applies.
+              - V(100) says that this policy is meant even if it leaves the repository no tagged image.
+            type: int
   concurrency:
     description:
       - How many repositories are converged at the same time (threads sharing one client), from 1 to 50.
@@ -215,21 +231,26 @@ options:
     default: false
   max_expire_percent:
     description:
-      - The largest share of a repository's images, in percent, that a new lifecycle policy may expire,
-        as O(dockyard.ecr.ecr_lifecycle#module:max_expire_percent), for every entry.
-      - Before a changed policy is written (in check mode too), the module computes what it would do to the
-        repository's images now; when it would expire more than this share, that repository fails with the
-        counts and nothing of it is written. The other repositories still converge.
+      - The lifecycle guard for every entry that does not set O(repositories[].lifecycle.max_expire_percent), as
+        O(dockyard.ecr.ecr_lifecycle#module:max_expire_percent).
+      - Before anything is written, in check mode too, the module computes for each existing repository whose
+        lifecycle policy changes what the new policy would do to its images now. If not set, a policy that would
+        leave a repository that holds tagged images with no tagged image at all fails that repository, with the
+        counts, and one that would expire more than half of the images is written with a warning. From V(0) to
+        V(99), also an explicit limit on the share of images expired. V(100) turns the checks off.
+      - Every repository's guard runs before the first write of the run. A refused repository fails, nothing of
+        it is written, and the other repositories still converge.
       - Only expiry counts. A policy already in place and a new repository are not checked.
-      - V(100), the default, turns the check off.
     type: int
-    default: 100
 attributes:
   check_mode:
     support: full
     details:
       - Check mode makes the same reads as a real run and no write. For a repository that does not
         exist yet it reads nothing more, and predicts the policy and lifecycle policy it would get.
+      - In check mode, a changed lifecycle policy is evaluated even with O(max_expire_percent=100), so
+        RV(repositories[].lifecycle_preview) says how many images and bytes it would expire (one
+        C(DescribeImages) listing of that repository).
   diff_mode:
     support: full
     details:
@@ -309,6 +330,24 @@ EXAMPLES = r"""
         lifecycle:
           state: absent
 
+- name: See what the lifecycle policies would expire, and mean it for a scratch repository
+  dockyard.ecr.ecr_repositories:
+    repositories:
+      - name: team/api
+        lifecycle:
+          keep_last: 30
+          preview: true
+      - name: team/scratch
+        lifecycle:
+          rules:
+            - priority: 1
+              tag_status: any
+              count_type: since_image_pushed
+              count: 7
+          max_expire_percent: 100
+  check_mode: true
+  register: plan
+
 - name: Fewer parallel requests in an account other tools also call a lot
   dockyard.ecr.ecr_repositories:
     concurrency: 2
@@ -362,6 +401,28 @@ repositories:
         - V(null) when the entry has no O(repositories[].lifecycle) (the policy was not read).
       returned: always
       type: dict
+    lifecycle_preview:
+      description:
+        - What the new lifecycle policy would do to the repository's images now, as computed before anything
+          was written; C(totals) (images and bytes in all, expired, transitioned and kept) and C(rules) (per
+          rule, the images it selects and acts on), as RV(dockyard.ecr.ecr_lifecycle#module:preview) has them.
+        - C(images), every image with its action, only with O(repositories[].lifecycle.preview=true).
+      returned: when the entry's lifecycle policy was evaluated (a changed policy of an existing repository
+        checked by the guard or in check mode, or O(repositories[].lifecycle.preview=true))
+      type: dict
+      sample:
+        evaluated_at: "2025-06-30T12:00:00+00:00"
+        rules:
+          - {priority: 1, description: null, action: expire, matched_images: 3, acted_images: 3, acted_bytes: 30}
+        totals:
+          images: 4
+          bytes: 40
+          expired_images: 3
+          expired_bytes: 30
+          transitioned_images: 0
+          transitioned_bytes: 0
+          kept_images: 1
+          kept_bytes: 10
     diff:
       description:
         - C(before) and C(after), each with C(repository) (the settings, as the ecr_repo diff), and
@@ -371,8 +432,9 @@ repositories:
       type: dict
     warnings:
       description:
-        - The statements of others that the run removed from the repository policy (or would remove, in check
-          mode), each named with its Sid and the access that goes with it; also shown as the task's warnings.
+        - The lifecycle guard's warnings for this repository, and the statements of others that the run removed
+          from the repository policy (or would remove, in check mode), each named with its Sid and the access
+          that goes with it; also shown as the task's warnings.
       returned: when there are any
       type: list
       elements: str
@@ -482,7 +544,7 @@ def main():
         registry_host=dict(type="str"),
         concurrency=dict(type="int", default=DEFAULT_CONCURRENCY),
         allow_public=dict(type="bool", default=False),
-        max_expire_percent=dict(type="int", default=100),
+        max_expire_percent=dict(type="int"),
         **ASSUME_ROLE_OPTIONS,
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
@@ -496,9 +558,7 @@ def main():
         # written before every entry is checked).
         act_as_role(module)
         client = bulk_client(module, concurrency)
-        requests = validate_params(
-            module.params, supported_features(client.meta.service_model), client.meta.partition or "aws"
-        )
+        requests = validate_params(module.params, partition=client.meta.partition or "aws")
         for warning in request_warnings(requests):
             module.warn(warning)
         output, message = run(
@@ -510,6 +570,7 @@ def main():
             registry_host=registry_host,
             resolver=KmsKeyResolver(lazy_client(module, "kms")),
             max_expire_percent=max_expire_percent,
+            features=supported_features(client.meta.service_model),
         )
     except ECRError as e:
         module.fail_json_aws_error(e)

@@ -6,6 +6,7 @@ state and account isolation is checked on the way.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 
@@ -15,7 +16,7 @@ boto3 = pytest.importorskip("boto3")
 botocore = pytest.importorskip("botocore")
 
 # pylint: disable=wrong-import-position
-from support import DEFAULT_ACCOUNT, MotoServer  # noqa: E402
+from support import DEFAULT_ACCOUNT, MotoServer, age_images  # noqa: E402
 from support.emulator import assumed_credentials  # noqa: E402
 
 REGION = "eu-west-1"
@@ -375,3 +376,39 @@ def test_tag_limit_of_fifty_per_repository(account):
     assert len(ecr.list_tags_for_resource(resourceArn=arn)["tags"]) == 50
     assert error_code(ecr.create_repository, repositoryName="tags/big", tags=tag_list(51)) == "TooManyTagsException"
     assert ecr.describe_repositories()["repositories"][0]["repositoryName"] == "tags/app"
+
+
+# ------------------------------------------------------------------------------------------ image ages
+
+
+def test_images_can_be_aged(account):
+    ecr = account("ecr")
+    ecr.create_repository(repositoryName="team/old")
+    digests = []
+    for tag in ("a", "b"):
+        manifest = json.dumps(
+            {
+                "schemaVersion": 2,
+                "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "config": {
+                    "mediaType": "application/vnd.oci.image.config.v1+json",
+                    "digest": f"sha256:{tag * 64}",
+                    "size": 2,
+                },
+                "layers": [],
+            }
+        )
+        digest = "sha256:" + hashlib.sha256(manifest.encode()).hexdigest()
+        ecr.put_image(repositoryName="team/old", imageManifest=manifest, imageTag=tag, imageDigest=digest)
+        digests.append(digest)
+    before = {
+        d["imageDigest"]: d["imagePushedAt"] for d in ecr.describe_images(repositoryName="team/old")["imageDetails"]
+    }
+    assert age_images(ecr, "team/old", days=30, digests=digests[:1]) == (200, {"imageDigests": digests[:1]})
+    after = {
+        d["imageDigest"]: d["imagePushedAt"] for d in ecr.describe_images(repositoryName="team/old")["imageDetails"]
+    }
+    assert (before[digests[0]] - after[digests[0]]).days == 30 and after[digests[1]] == before[digests[1]]
+    assert age_images(ecr, "team/old", days=0)[0] == 400
+    assert age_images(ecr, "team/none", days=1)[0] == 400
+    assert age_images(ecr, "team/old", days=1, digests=["sha256:" + "0" * 64])[0] == 400

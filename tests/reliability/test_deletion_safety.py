@@ -77,7 +77,11 @@ def test_percentages_are_accepted(value):
     assert lifecycle_guard.validate_max_expire_percent(value) == value
 
 
-@pytest.mark.parametrize("value", [-1, 101, True, "50", 12.5, None])
+def test_not_set_is_the_default_guard():
+    assert lifecycle_guard.validate_max_expire_percent(None) is None
+
+
+@pytest.mark.parametrize("value", [-1, 101, True, "50", 12.5])
 def test_other_values_are_refused(value):
     with pytest.raises(LifecycleError) as raised:
         lifecycle_guard.validate_max_expire_percent(value)
@@ -121,11 +125,17 @@ def ecr():
         yield RetryingBotoClientWrapper(raw, AWSRetry.jittered_backoff()), calls
 
 
+def guard(client_, desired, limit, repository="team/app"):
+    """The guarded path's answer: (evaluation, current), as ecr_lifecycle and ecr_repositories see it."""
+    checked = conv_lc.check_lifecycle(client_, repository, None, desired, max_expire_percent=limit)
+    return checked["evaluation"], checked["current"]
+
+
 def test_guard_refuses_a_new_policy_over_the_limit(ecr):
     client_, calls = ecr
     desired = lifecycle_validation.validate_rules(KEEP_ONE)
     with pytest.raises(LifecycleError) as raised:
-        conv_lc.guarded_preview(client_, "team/app", None, desired, 50)
+        guard(client_, desired, 50)
     assert "would expire 2 of the 3 images" in raised.value.message
     assert calls == ["GetLifecyclePolicy", "DescribeImages"]
 
@@ -133,26 +143,26 @@ def test_guard_refuses_a_new_policy_over_the_limit(ecr):
 def test_guard_lets_a_policy_in_place_and_a_raised_limit_through(ecr):
     client_, calls = ecr
     desired = lifecycle_validation.validate_rules(KEEP_ONE)
-    found, current = conv_lc.guarded_preview(client_, "team/app", None, desired, 67)
+    found, current = guard(client_, desired, 67)
     assert found["totals"]["expired_images"] == 2 and current is None
     conv_lc.converge_lifecycle(client_, "team/app", None, desired, current=current)
     calls.clear()
-    assert conv_lc.guarded_preview(client_, "team/app", None, desired, 0)[0] is None
+    assert guard(client_, desired, 0)[0] is None
     assert calls == ["GetLifecyclePolicy"]  # in place: not checked again, no image read
 
 
-def test_guard_off_reads_nothing(ecr):
+def test_guard_off_reads_no_image(ecr):
     client_, calls = ecr
     desired = lifecycle_validation.validate_rules(KEEP_ONE)
-    assert conv_lc.guarded_preview(client_, "team/app", None, desired, 100)[0] is None
-    assert conv_lc.guarded_preview(client_, "team/app", None, None, 0)[0] is None
-    assert calls == []
+    assert guard(client_, desired, 100)[0] is None
+    assert guard(client_, None, 0)[0] is None
+    assert "DescribeImages" not in calls and "BatchGetImage" not in calls
 
 
 def test_guard_on_a_missing_repository(ecr):
     client_ = ecr[0]
     with pytest.raises(RepositoryNotFoundError):
-        conv_lc.guarded_preview(client_, "team/missing", None, lifecycle_validation.validate_rules(KEEP_ONE), 10)
+        guard(client_, lifecycle_validation.validate_rules(KEEP_ONE), 10, repository="team/missing")
 
 
 @pytest.mark.skipif(

@@ -15,6 +15,7 @@ counts, with bench/countproxy.py between the job and moto, that the second run w
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -50,7 +51,7 @@ TRUST = json.dumps(
 JOB_TIMEOUT = 600
 
 # pylint: disable=wrong-import-position
-from support import Emulator  # noqa: E402
+from support import Emulator, age_images  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from support.runner import runner_command  # noqa: E402
@@ -384,3 +385,76 @@ def test_fleet_100_repositories_10_consumers_second_run_writes_nothing(emulator,
     assert writes == {}, writes
     check = run_job(tmp_path, inventory, "fleet-check", proxy, cmdline="--check --diff")
     assert check["status"] == "successful" and not check["stats"]["changed"], check["output"]
+
+
+def test_check_mode_plan_shows_what_the_lifecycles_would_expire(emulator, tmp_path):
+    """configure.yml --check ends with a plan per account that says how many images and bytes the lifecycle
+    policies would expire, per repository (issue 13); a policy that would leave a repository no tagged image is
+    refused by default (issue 19) and needs max_expire_percent: 100. Nothing is written."""
+    registry = "970000000000"
+    week = [{"priority": 1, "tag_status": "any", "count_type": "since_image_pushed", "count": 7}]
+    data = {
+        "vars": {
+            "ansible_connection": "local",
+            "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+            "ecr_registries": [
+                {
+                    "name": "plan",
+                    "account_id": registry,
+                    "region": REGION,
+                    "repositories": [
+                        {"name": "team/old", "lifecycle": {"rules": week, "max_expire_percent": 100}},
+                        {"name": "team/untagged", "lifecycle": {"expire_untagged_after_days": 1}},
+                    ],
+                }
+            ],
+        },
+        "groups": {"registries": ["registry"], "consumers": []},
+        "hostvars": {
+            "registry": {
+                "aws_account_id": registry,
+                "aws_region": REGION,
+                "aws_role_arn": ROLE.format(account=registry),
+            }
+        },
+    }
+    ecr = emulator.client("ecr", registry)
+    for repository, tags in (("team/old", ["v1", "v2", None]), ("team/untagged", ["v1", None])):
+        ecr.create_repository(repositoryName=repository)
+        for index, tag in enumerate(tags):
+            manifest = json.dumps(
+                {
+                    "schemaVersion": 2,
+                    "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                    "config": {
+                        "mediaType": "application/vnd.oci.image.config.v1+json",
+                        "digest": f"sha256:{index:064d}",
+                        "size": 1000 * (index + 1),
+                    },
+                    "layers": [],
+                }
+            )
+            digest = "sha256:" + hashlib.sha256(manifest.encode()).hexdigest()
+            ecr.put_image(
+                repositoryName=repository,
+                imageManifest=manifest,
+                imageDigest=digest,
+                **({"imageTag": tag} if tag else {}),
+            )
+        assert age_images(ecr, repository, days=30)[0] == 200
+    job = run_job(tmp_path, slice_inventory(data, 1, 1), "lifecycle-plan", emulator.endpoint, cmdline="--check --diff")
+    assert job["status"] == "successful", job["output"]
+    assert (
+        "lifecycle policies would expire 4 images (8.0 kB): team/old 3 (6.0 kB), team/untagged 1 (2.0 kB)"
+        in job["output"]
+    ), job["output"]
+    for repository in ("team/old", "team/untagged"):
+        with pytest.raises(ecr.exceptions.LifecyclePolicyNotFoundException):
+            ecr.get_lifecycle_policy(repositoryName=repository)
+    # Without max_expire_percent: 100, the policy that empties team/old of tagged images is refused.
+    data["vars"]["ecr_registries"][0]["repositories"][0]["lifecycle"].pop("max_expire_percent")
+    job = run_job(
+        tmp_path, slice_inventory(data, 1, 1), "lifecycle-refused", emulator.endpoint, cmdline="--check --diff"
+    )
+    assert job["status"] == "failed"
+    assert "would expire all 2 tagged images of repository 'team/old'" in job["output"], job["output"]

@@ -21,6 +21,8 @@ pytest finds this package through ``pythonpath = tests`` in the checkout's pytes
     server = MotoServer(log_dir, env=None)       # moto alone (localaws's ECR extensions), free port
     server.url; server.pid; server.stop()
 
+    age_images(stack.client("ecr"), "team/app", days=30)   # push times 30 days back (LocalawsAgeImages)
+
 Fixtures (import them in a suite's conftest.py): ``support.fixtures.emulator_factory`` (function scope) and
 ``module_emulator_factory`` (module scope): ``make(accounts, name=..., region=..., **options)`` returns a running
 Emulator, all brought down at the end; ``support.fixtures.moto_server``. Ports come from ``free_port_block``
@@ -28,7 +30,7 @@ Emulator, all brought down at the end; ``support.fixtures.moto_server``. Ports c
 molecule and bench).
 """
 
-from .emulator import DEFAULT_ACCOUNT, Emulator, MotoServer, have_registry
+from .emulator import DEFAULT_ACCOUNT, Emulator, MotoServer, age_images, have_registry
 from .ports import free_port_block, port_free, wait_http
 from .processes import Process, clean_env
 
@@ -37,6 +39,7 @@ __all__ = [
     "Emulator",
     "MotoServer",
     "Process",
+    "age_images",
     "clean_env",
     "free_port_block",
     "have_registry",

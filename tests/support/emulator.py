@@ -51,6 +51,33 @@ def assumed_credentials(endpoint: str, region: str, account: str, keys: dict, se
     }
 
 
+def age_images(ecr, repository: str, days: float, digests: list | None = None, registry_id: str | None = None):
+    """Move images' push times ``days`` back, as time passing on ECR would: the emulator's LocalawsAgeImages
+    (tools/localaws/ecr_extensions/image_times.py), sent through the client's own endpoint and signature since
+    botocore does not know the call. Returns (HTTP status, answer)."""
+    import json  # pylint: disable=import-outside-toplevel
+
+    from botocore.awsrequest import AWSRequest  # pylint: disable=import-outside-toplevel
+
+    body = {"repositoryName": repository, "days": days}
+    if digests is not None:
+        body["imageDigests"] = digests
+    if registry_id is not None:
+        body["registryId"] = registry_id
+    request = AWSRequest(
+        method="POST",
+        url=ecr.meta.endpoint_url + "/",
+        data=json.dumps(body),
+        headers={
+            "X-Amz-Target": "AmazonEC2ContainerRegistry_V20150921.LocalawsAgeImages",
+            "Content-Type": "application/x-amz-json-1.1",
+        },
+    )
+    ecr._request_signer.sign("LocalawsAgeImages", request)  # pylint: disable=protected-access
+    response = ecr._endpoint.http_session.send(request.prepare())  # pylint: disable=protected-access
+    return response.status_code, json.loads(response.content or b"{}")
+
+
 class Emulator:
     """A tools/localaws stack (moto, bridge, one TLS registry per account) in HOME on free ports.
 

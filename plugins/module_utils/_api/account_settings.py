@@ -3,7 +3,8 @@
 # Copyright: Contributors to the dockyard.ecr project
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The registry's account settings: GetAccountSetting (REGISTRY_POLICY_SCOPE, BASIC_SCAN_TYPE_VERSION)."""
+"""The registry's account settings: GetAccountSetting, PutAccountSetting (REGISTRY_POLICY_SCOPE,
+BASIC_SCAN_TYPE_VERSION)."""
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import translate_errors
@@ -20,3 +21,10 @@ def get_account_setting(client, name):
         except is_boto3_error_code(["ValidationException", "InvalidParameterException"]):
             return None
     return response.get("value")
+
+
+def put_account_setting(client, name, value):
+    """Set the account setting ``name`` to ``value``; returns the value ECR reports."""
+    with translate_errors(f"put the account setting {name}"):
+        response = client.put_account_setting(name=name, value=value, aws_retry=True)
+    return response.get("value", value)

@@ -6,7 +6,8 @@
 """Images: DescribeImages (all, by digest, with archived ones), BatchGetImage (manifests), and the count.
 
 On ECR, ``BatchGetImage`` counts as a pull (it updates ``lastRecordedPullTime``): it is only called for
-what the caller asks to see (manifests of tags, manifest lists for the lifecycle dry run).
+what the caller asks to see (manifests of tags), and by the lifecycle evaluation only for the manifest lists
+whose children's fate depends on them (``lifecycle_evaluation.manifest_lists_to_read``).
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
@@ -124,27 +125,24 @@ def list_images(client, repository, registry_id=None, archived=False):
             raise repository_not_found(repository, registry_id, e) from e
 
 
-def describe_all_images(client, repository, registry_id=None, manifest_lists=True):
+def describe_all_images(client, repository, registry_id=None):
     """Every image of a repository (all pages, archived ones too), as DescribeImages ``imageDetails``.
 
-    With ``manifest_lists``, each manifest list (image index) gets ``childDigests``, the digests it
-    references, read with BatchGetImage (one call per 100 lists), so that ``evaluate`` can keep them.
-    Raises RepositoryNotFoundError, or ECRError when AWS refuses.
+    Reads nothing else: no manifest (see ``add_child_digests``). Raises RepositoryNotFoundError, or ECRError when
+    AWS refuses.
     """
-    details = list_images(client, repository, registry_id, archived=True)
-    if manifest_lists:
-        _add_child_digests(client, repository, registry_id, details)
-    return details
+    return list_images(client, repository, registry_id, archived=True)
 
 
-def _add_child_digests(client, repository, registry_id, details):
-    lists = [d for d in details if d.get("imageManifestMediaType") in INDEX_MANIFESTS]
-    by_digest = {d["imageDigest"]: d for d in lists}
-    for batch in chunks(lists, BATCH_GET_MAX):
+def add_child_digests(client, repository, registry_id, details, digests):
+    """Give the manifest lists ``digests`` of ``details`` their ``childDigests``, read with BatchGetImage (one
+    call per 100 lists; on ECR each counts as a pull of that list). A list that is gone gets ``[]``."""
+    by_digest = {d["imageDigest"]: d for d in details if d.get("imageDigest") in set(digests)}
+    for batch in chunks(list(by_digest), BATCH_GET_MAX):
         with translate_errors(f"read the manifest lists of repository {repository!r}"):
             response = client.batch_get_image(
                 repositoryName=repository,
-                imageIds=[{"imageDigest": d["imageDigest"]} for d in batch],
+                imageIds=[{"imageDigest": digest} for digest in batch],
                 acceptedMediaTypes=list(INDEX_MANIFESTS),
                 aws_retry=True,
                 **registry_args(registry_id),
@@ -153,6 +151,8 @@ def _add_child_digests(client, repository, registry_id, details):
             detail = by_digest.get((image.get("imageId") or {}).get("imageDigest"))
             if detail is not None:
                 detail["childDigests"] = child_digests(image.get("imageManifest"))
+    for detail in by_digest.values():
+        detail.setdefault("childDigests", [])
 
 
 def count_images(client, name, registry_id=None):

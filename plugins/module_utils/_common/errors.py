@@ -57,6 +57,11 @@ class BulkError(ECRError):
     """Invalid entries (all of them, named) or a module-level option that cannot be used."""
 
 
+class RegistrySettingsError(ECRError):
+    """A registry-level setting (pull through cache rule, creation template, scanning, account setting) that
+    cannot be carried out as asked; the message names the option and the fix."""
+
+
 class ReplicationError(ECRError):
     """A replication configuration that cannot be carried out as asked; the message names the option and the fix."""
 

@@ -13,14 +13,17 @@ What ``ecr_repositories`` runs, built from the single-resource converge code (``
 2. ``_api.repositories.describe_repositories``: up to 100 names per call, one registry listing as the
    fallback when a batch names a repository that does not exist.
 3. ``Converger.run``: one task per repository on a bounded thread pool (one botocore client is
-   thread-safe). Each task reads only what its entry manages (tags with ``tags``, the policy with
-   access options, the lifecycle policy with ``lifecycle``; nothing for a repository that does not
-   exist yet) and writes only what differs. A failing repository does not stop the others; its
-   result carries ``failed`` and ``msg``.
+   thread-safe), in two passes. ``prepare`` reads only what its entry manages (tags with ``tags``, the
+   lifecycle policy with ``lifecycle``, the policy with access options; nothing for a repository that
+   does not exist yet) and applies the lifecycle guard (``_converge.lifecycle.check_lifecycle``) and the
+   policy size check to every repository before the first write of the run; ``finish`` writes only
+   what differs. A failing repository does not stop the others; its result carries ``failed`` and ``msg``.
 
 Read calls for a run where nothing changes, per existing repository: ``GetRepositoryPolicy`` when the
 entry manages access, ``GetLifecyclePolicy`` when it manages the lifecycle policy,
-``ListTagsForResource`` when it manages tags; plus one ``DescribeRepositories`` per 100 entries.
+``ListTagsForResource`` when it manages tags; plus one ``DescribeRepositories`` per 100 entries. A
+lifecycle policy that changes adds one ``DescribeImages`` listing of that repository (the guard; ``BatchGetImage``
+only for manifest lists whose children's fate depends on them).
 """
 
 from concurrent.futures import ThreadPoolExecutor
@@ -30,7 +33,6 @@ try:
 except ImportError:
     pass  # Handled by AnsibleAWSModule
 
-from ansible_collections.dockyard.ecr.plugins.module_utils._api.lifecycle_policy import get_lifecycle_policy
 from ansible_collections.dockyard.ecr.plugins.module_utils._api.repositories import describe_repositories
 from ansible_collections.dockyard.ecr.plugins.module_utils._api.repository_policy import read_repository_policy
 from ansible_collections.dockyard.ecr.plugins.module_utils._api.tags import list_tags
@@ -50,7 +52,6 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._models.bulk_request 
     failure_message,
     summarize,
 )
-from ansible_collections.dockyard.ecr.plugins.module_utils._models.lifecycle_guard import MAX_EXPIRE_PERCENT_OFF
 from ansible_collections.dockyard.ecr.plugins.module_utils._models.lifecycle_rules import (
     normalize as lifecycle_normalize,
 )
@@ -60,6 +61,10 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._models.repository_se
     repository_from_api,
     settings_of,
 )
+
+# What a repository's result says of its lifecycle evaluation (``lifecycle_preview``); its ``images`` only with the
+# entry's ``lifecycle.preview``.
+PREVIEW_SUMMARY_KEYS = ("evaluated_at", "rules", "totals")
 
 
 def read_repositories(client, names, registry_id=None):
@@ -94,10 +99,12 @@ class Converger:
         registry_id=None,
         registry_host=None,
         resolver=None,
-        max_expire_percent=MAX_EXPIRE_PERCENT_OFF,
+        max_expire_percent=None,
+        features=None,
     ):
         self.client = client
         self.max_expire_percent = max_expire_percent
+        self.features = features
         self.check_mode = check_mode
         self.registry_id = registry_id
         self.registry_host = registry_host
@@ -109,16 +116,50 @@ class Converger:
         self.stopped = None
 
     def run(self, requests, concurrency=DEFAULT_CONCURRENCY):
-        """One result per request, in the requests' order. Raises ECRError only when the batch read fails."""
+        """One result per request, in the requests' order. Raises ECRError only when the batch read fails.
+
+        Two passes on the thread pool: first every repository's reads and lifecycle guard, then the writes, so a
+        policy the guard refuses is refused before the first write of the run (and fails only its repository).
+        """
         entries = read_repositories(self.client, [r["name"] for r in requests], self.registry_id)
         work = [(request, entries.get(request["name"])) for request in requests]
-        if len(work) <= 1 or concurrency <= 1:
-            return [self.converge_one(request, entry) for request, entry in work]
-        with ThreadPoolExecutor(max_workers=min(concurrency, len(work))) as pool:
-            return list(pool.map(lambda item: self.converge_one(*item), work))
+        prepared = self._map(lambda item: self.prepare(*item), work, concurrency)
+        return self._map(self.finish, prepared, concurrency)
+
+    @staticmethod
+    def _map(func, items, concurrency):
+        if len(items) <= 1 or concurrency <= 1:
+            return [func(item) for item in items]
+        with ThreadPoolExecutor(max_workers=min(concurrency, len(items))) as pool:
+            return list(pool.map(func, items))
 
     def converge_one(self, request, entry):
         """Converge one repository from its DescribeRepositories ``entry`` (None: it does not exist)."""
+        return self.finish(self.prepare(request, entry))
+
+    def _fail(self, result, request, error):
+        if request["state"] == "present" and error_code(error) == "RepositoryNotFoundException":
+            # It existed (or was created) when read, and a later call of this run no longer found it.
+            error = repository_deleted_meanwhile(request["name"], error.exception)
+        result["failed"] = True
+        result["msg"] = f"{request['label']}: {error}"
+        if error_code(error):
+            result["error_code"] = error_code(error)
+        if is_credentials_error(error) and self.stopped is None:
+            self.stopped = str(error)
+
+    def _not_tried(self, result, request):
+        """Fail ``result`` without a call when the credentials stopped working earlier in the run (every call would
+        fail the same way); True when it did."""
+        if self.stopped is None:
+            return False
+        result["failed"] = True
+        result["msg"] = f"{request['label']}: not tried, because the credentials stopped working: {self.stopped}"
+        return True
+
+    def prepare(self, request, entry):
+        """The reads of one repository, its lifecycle guard and its policy's size check; nothing is written. Returns
+        what ``finish`` takes."""
         result = {
             "name": request["name"],
             "state": request["state"],
@@ -129,23 +170,28 @@ class Converger:
             "lifecycle_policy": None,
             "diff": {"before": {}, "after": {}},
         }
-        if self.stopped is not None:
-            result["failed"] = True
-            result["msg"] = f"{request['label']}: not tried, because the credentials stopped working: {self.stopped}"
-            del result["diff"]
-            return result
+        prepared = {"request": request, "result": result, "current": None, "failed": False}
+        prepared.update(lifecycle=None, policy=None)
+        if self._not_tried(result, request):
+            prepared["failed"] = True
+            return prepared
         try:
-            self._converge(request, entry, result)
+            prepared["current"] = self._current(request, entry)
+            prepared["lifecycle"] = self._checked_lifecycle(request, prepared["current"], result)
+            prepared["policy"] = self._checked_policy(request, prepared["current"])
         except ECRError as e:
-            if request["state"] == "present" and error_code(e) == "RepositoryNotFoundException":
-                # It existed (or was created) when read, and a later call of this run no longer found it.
-                e = repository_deleted_meanwhile(request["name"], e.exception)
-            result["failed"] = True
-            result["msg"] = f"{request['label']}: {e}"
-            if error_code(e):
-                result["error_code"] = error_code(e)
-            if is_credentials_error(e) and self.stopped is None:
-                self.stopped = str(e)
+            self._fail(result, request, e)
+            prepared["failed"] = True
+        return prepared
+
+    def finish(self, prepared):
+        """The writes of one repository that ``prepare`` read and checked; its result."""
+        request, result = prepared["request"], prepared["result"]
+        if not prepared["failed"] and not self._not_tried(result, request):
+            try:
+                self._converge(request, prepared["current"], prepared["lifecycle"], prepared["policy"], result)
+            except ECRError as e:
+                self._fail(result, request, e)
         if not result["changed"]:
             # Before and after are the same, and the result holds them already: a no-op run of a large
             # fleet returns (and Ansible processes) a third of the data.
@@ -166,24 +212,37 @@ class Converger:
             current["tags"] = None  # not read: unknown, and left alone
         return current
 
-    def _guarded_lifecycle(self, request, current):
+    def _checked_lifecycle(self, request, current, result):
         """The repository's lifecycle policy (None: none, or no repository), read first when the entry manages it,
-        and the deletion guard applied to it: a new policy that would expire more than max_expire_percent of the
-        images now fails the repository before anything of it is written, as ecr_lifecycle does."""
+        and ``check_lifecycle`` applied to it: the guard refuses (failing the repository before anything of it is
+        written) or warns, the preview or (in check mode) the counts of what would be expired go in the result."""
         wanted = request["lifecycle"]
         if wanted is None or current is None or request["state"] == "absent":
             return None
         registry_id = current.get("registry_id") or self.registry_id
-        current_lifecycle = get_lifecycle_policy(self.client, request["name"], registry_id)
-        lifecycle_converge.guarded_preview(
+        limit, option = wanted["max_expire_percent"], "lifecycle.max_expire_percent"
+        if limit is None:
+            limit, option = self.max_expire_percent, "max_expire_percent"
+        checked = lifecycle_converge.check_lifecycle(
             self.client,
             request["name"],
             registry_id,
             wanted["document"],
-            self.max_expire_percent,
-            current=current_lifecycle,
+            preview=wanted["preview"],
+            max_expire_percent=limit,
+            report=self.check_mode,
+            features=self.features,
+            options={"preview": "lifecycle.preview", "max_expire_percent": option},
         )
-        return current_lifecycle
+        evaluation = checked["evaluation"]
+        if evaluation is not None:
+            shown = PREVIEW_SUMMARY_KEYS + (("images",) if wanted["preview"] else ())
+            result["lifecycle_preview"] = {key: evaluation[key] for key in shown}
+        if checked["warnings"]:
+            result.setdefault("warnings", []).extend(
+                f"{request['label']}: {warning}" for warning in checked["warnings"]
+            )
+        return checked["current"]
 
     def _checked_policy(self, request, current):
         """The repository's policy (None: none, or no repository), read first when the entry manages access, and
@@ -206,14 +265,12 @@ class Converger:
         )
         return current_policy
 
-    def _converge(self, request, entry, result):
-        name, diff = request["name"], result["diff"]
+    def _converge(self, request, current, current_lifecycle, current_policy, result):
         # Everything that decides whether a part of the request can be met, and depends on what the repository
-        # holds now, is read and checked before its first write: the lifecycle guard, the policy's size, and (in
-        # repository.converge, before its writes) the tag count and encryption. A refusal leaves no half change.
-        current = self._current(request, entry)
-        current_lifecycle = self._guarded_lifecycle(request, current)
-        current_policy = self._checked_policy(request, current)
+        # holds now, was read and checked by ``prepare`` before any write of the run: the lifecycle guard, the
+        # policy's size; ``repository.converge`` checks the tag count and encryption before its own writes. A
+        # refusal leaves no half change.
+        name, diff = request["name"], result["diff"]
         changed, before, after = repository_converge.converge(
             self.client,
             request["repository"],
@@ -282,7 +339,8 @@ def run(
     registry_id=None,
     registry_host=None,
     resolver=None,
-    max_expire_percent=MAX_EXPIRE_PERCENT_OFF,
+    max_expire_percent=None,
+    features=None,
 ):
     """What ``ecr_repositories`` does for validated requests: the module's result and the failure message (or None)."""
     converger = Converger(
@@ -292,6 +350,7 @@ def run(
         registry_host=registry_host,
         resolver=resolver,
         max_expire_percent=max_expire_percent,
+        features=features,
     )
     results = converger.run(requests, concurrency)
     summary = summarize(results)
@@ -301,4 +360,7 @@ def run(
         summary=summary,
         diff=combined_diff(results),
     )
+    warnings = [warning for result in results for warning in result.get("warnings") or []]
+    if warnings:
+        output["warnings"] = warnings
     return output, failure_message(results)

@@ -10,8 +10,10 @@ reads and hands their answers to it. ``run(argv, env=None)`` is the module's ``r
 stand-in in tests): it returns ``(rc, stdout, stderr)``.
 """
 
+import hashlib
 import json
 import os
+import stat
 import tempfile
 import threading
 import time
@@ -95,6 +97,30 @@ class Engine:
         if not raw:
             return None
         return raw if raw.startswith("sha256:") else "sha256:" + raw
+
+    def inspect(self, references):
+        """``[{"id", "inputs"}]`` of local images (the ID and the build-inputs label); None when one is missing."""
+        if not references:
+            return []
+        if self.name == "buildah":
+            template = '{{.FromImageID}} {{index .OCIv1.Config.Labels "%s"}}' % plan.INPUTS_LABEL
+            calls = [["buildah", "inspect", "--type", "image", "--format", template, r] for r in references]
+        else:
+            template = '{{.Id}} {{index .Config.Labels "%s"}}' % plan.INPUTS_LABEL
+            calls = [[self.name, "image", "inspect", "--format", template, *references]]
+        lines = []
+        for argv in calls:
+            rc, out, _err = self._run(argv)
+            if rc != 0:
+                return None
+            lines += [line for line in out.splitlines() if line.strip()]
+        if len(lines) != len(references):
+            return None
+        found = []
+        for line in lines:
+            raw, _sep, inputs = line.strip().partition(" ")
+            found.append({"id": raw if raw.startswith("sha256:") else "sha256:" + raw, "inputs": inputs.strip()})
+        return found
 
     def platform_ids(self, reference):
         """For a local manifest list: ``{platform: image ID}``; {} when there is none."""
@@ -258,21 +284,95 @@ def prepare_builds(run, requests, params):
     return builds
 
 
+def context_files(context, ignored=()):
+    """Lines describing the build context: every entry's path, kind and mode, and a file's content digest.
+
+    The top-level names in ``ignored`` are left out; symbolic links are described by their target.
+    """
+    lines = []
+    for root, dirs, files in os.walk(context):
+        relative_root = os.path.relpath(root, context)
+        if relative_root == ".":
+            dirs[:] = [d for d in dirs if d not in ignored]
+            files = [f for f in files if f not in ignored]
+        dirs.sort()
+        for name in sorted(dirs + files):
+            path = os.path.join(root, name)
+            relative = os.path.normpath(os.path.join(relative_root, name))
+            info = os.lstat(path)
+            if stat.S_ISLNK(info.st_mode):
+                lines.append(f"L {relative} {os.readlink(path)}")
+            elif stat.S_ISDIR(info.st_mode):
+                lines.append(f"D {relative} {stat.S_IMODE(info.st_mode):o}")
+            elif stat.S_ISREG(info.st_mode):
+                digest = hashlib.sha256()
+                with open(path, "rb") as handle:
+                    for block in iter(lambda: handle.read(1 << 20), b""):
+                        digest.update(block)
+                lines.append(f"F {relative} {stat.S_IMODE(info.st_mode):o} {digest.hexdigest()}")
+            else:
+                lines.append(f"O {relative} {info.st_mode:o}")
+    return lines
+
+
+def _read_text(path):
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return handle.read()
+    except OSError:
+        return ""
+
+
+def reuse_or_label(engine, build):
+    """The ID of the local image of this version when it was built from the same inputs, else None.
+
+    Otherwise the request gains the label with the digest of its inputs, so that the next run can
+    tell. Nothing is reused (and no label added) when the inputs cannot all be seen: a base image
+    not in the local store yet, or a Containerfile that fetches at build time.
+    """
+    request = build["request"]
+    text = _read_text(request["containerfile_path"])
+    bases = plan.containerfile_bases(text, request["build_args"])
+    if bases is None:
+        return None
+    found = engine.inspect(bases + [build["local_image"]])
+    local = found[-1] if found else None
+    if found is None:
+        found = engine.inspect(bases)
+        if found is None:
+            return None
+    ignored = set()
+    for name in (".containerignore", ".dockerignore"):
+        ignored |= plan.ignored_names(_read_text(os.path.join(build["context"], name)))
+    files = context_files(build["context"], ignored)
+    digest = plan.inputs_digest(engine.name, build, text, files, [f["id"] for f in found[: len(bases)]])
+    reused = plan.reusable_image(local, digest)
+    if not reused:
+        request["labels"] = dict(request.get("labels") or {}, **{plan.INPUTS_LABEL: digest})
+    return reused
+
+
 def build_all(engine, builds, check_mode):
     """Build every image (check mode: read what the local store has).
 
-    A build changes only the controller's image store; whether the run changed something is up to
-    the registries (a different image is pushed), so nothing is reported here.
+    A single-platform image whose local image of this version was built from the same inputs
+    (``reuse_or_label``) is not built again. A build changes only the controller's image store;
+    whether the run changed something is up to the registries (a different image is pushed), so
+    nothing is reported here.
     """
     for build in builds:
         multi = bool(build["platforms"])
         reference = build["local_image"]
+        build["built"] = False
         if check_mode:
             # Nothing is built: plan with what an earlier build of this version left in the local store.
             before = engine.platform_ids(reference) if multi else engine.image_id(reference)
             image_id, platform_ids = (None, before) if multi else (before, {})
         else:
-            image_id, platform_ids = engine.build(build["request"], reference, build["source_date_epoch"])
+            image_id, platform_ids = (None if multi else reuse_or_label(engine, build)), {}
+            if image_id is None:
+                image_id, platform_ids = engine.build(build["request"], reference, build["source_date_epoch"])
+                build["built"] = True
         build["image_id"] = image_id
         build["platform_ids"] = platform_ids
         build["identity"] = plan.identity_of(build)

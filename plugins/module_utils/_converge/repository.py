@@ -28,6 +28,7 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._common.unread import
 from ansible_collections.dockyard.ecr.plugins.module_utils._models.repository_settings import (
     compare,
     expected_repository,
+    predicted_location,
     repository_from_api,
 )
 
@@ -64,12 +65,14 @@ def _converge_absent(client, desired, current, check_mode):
     return True, current, {}
 
 
-def converge(client, desired, check_mode=False, resolver=None, registry_host=None, current=UNREAD):
+def converge(client, desired, check_mode=False, resolver=None, registry_host=None, current=UNREAD, caller=None):
     """Make one repository match ``desired`` (from ``validate_params``). Returns (changed, before, after).
 
     ``before``/``after`` are repository dicts ({} for no repository). With ``check_mode`` nothing
     is written and ``after`` is the prediction. A bulk caller passes what it read in a batch as ``current``
-    (None: known not to exist; see ``_common.unread``).
+    (None: known not to exist; see ``_common.unread``). ``caller()``, when given, names the account of
+    the credentials, so that check mode predicts the ARN and URI of a repository it would create in
+    the caller's own registry.
     Raises RepositoryError (request cannot be met, nothing written) or ECRError (AWS refused).
     """
     name = desired["name"]
@@ -86,6 +89,9 @@ def converge(client, desired, check_mode=False, resolver=None, registry_host=Non
     check_client_supports(client, changes)
     after = expected_repository(current, desired)
     if check_mode:
+        if current is None:
+            account = registry_id or (caller() if caller else None)
+            after.update(predicted_location(name, account, client.meta.region_name, registry_host))
         return True, current or {}, after
     try:
         responses = apply_changes(client, changes)

@@ -31,6 +31,7 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._models import (
     policy_request,
     repository_request,
 )
+from ansible_collections.dockyard.ecr.plugins.module_utils._models.lifecycle_guard import validate_max_expire_percent
 from ansible_collections.dockyard.ecr.plugins.module_utils._models.policy_grants import grant_warnings
 
 # ECR's API rate limits are per account and region, shared by every caller, and most ECR control
@@ -48,7 +49,11 @@ LIFECYCLE_OPTIONS = dict(
     keep_last=dict(type="int"),
     expire_untagged_after_days=dict(type="int"),
     keep_tag_prefixes=dict(type="list", elements="str"),
+    preview=dict(type="bool", default=False),
+    max_expire_percent=dict(type="int"),
 )
+# The keys of an entry's ``lifecycle`` that say how the policy is checked, not what it is.
+LIFECYCLE_CHECK_OPTIONS = ("preview", "max_expire_percent")
 
 # One entry of the ``repositories`` option: what ecr_repo, ecr_policy and ecr_lifecycle take for one
 # repository. Checked per entry with Ansible's own ArgumentSpecValidator, so types are converted as in
@@ -82,8 +87,11 @@ def located(label, message, section=None):
 
 
 def _is_unset(value):
-    """Whether an entry's ``lifecycle`` asks for nothing: left out, null, or a dict of nulls ({})."""
-    return value is None or (isinstance(value, dict) and all(v is None for v in value.values()))
+    """Whether an entry's ``lifecycle`` asks for nothing: left out, null, or a dict of nulls ({}); ``preview`` and
+    ``max_expire_percent`` alone ask for no policy either."""
+    return value is None or (
+        isinstance(value, dict) and all(v is None for k, v in value.items() if k not in LIFECYCLE_CHECK_OPTIONS)
+    )
 
 
 def _spec_errors(label, errors):
@@ -136,7 +144,8 @@ def _access_request(params, name, registry_id, allow_public, partition="aws"):
 
 
 def _lifecycle_request(raw, params, features, cache=None):
-    """None (left alone), or {document}: the validated policy to set, or None to remove it.
+    """None (left alone), or {document, preview, max_expire_percent}: the validated policy to set (None to remove
+    it) and how it is checked (``_converge.lifecycle.check_lifecycle``).
 
     ``cache`` (a dict shared by the entries of one request) keeps the documents already validated: a
     fleet usually gives most repositories the same lifecycle, and jsonschema is the costly part.
@@ -144,12 +153,17 @@ def _lifecycle_request(raw, params, features, cache=None):
     if _is_unset(raw):
         return None
     wanted = params.get("lifecycle") or {}
+    checks = {
+        "preview": bool(wanted.get("preview")),
+        "max_expire_percent": validate_max_expire_percent(wanted.get("max_expire_percent")),
+    }
+    wanted = {key: value for key, value in wanted.items() if key not in LIFECYCLE_CHECK_OPTIONS}
     if cache is None:
-        return {"document": lifecycle_request.desired_document(wanted, features)}
+        return dict(checks, document=lifecycle_request.desired_document(wanted, features))
     key = json.dumps(wanted, sort_keys=True, default=str)
     if key not in cache:
         cache[key] = lifecycle_request.desired_document(wanted, features)
-    return {"document": copy.deepcopy(cache[key])}
+    return dict(checks, document=copy.deepcopy(cache[key]))
 
 
 def _shown(value, limit=60):
@@ -224,8 +238,9 @@ def validate_params(params, features=None, partition="aws"):
     """Check the whole request before any AWS call; return the requests, one per entry, in input order.
 
     ``params``: ``repositories`` (list of entries), ``registry_id``, ``allow_public``. ``features``: what
-    the installed botocore supports for lifecycle policies (``lifecycle.supported_features``); ``partition`` the
-    client's (account root ARNs in policies, which count in the policy's size).
+    the installed botocore supports for lifecycle policies (``lifecycle.supported_features``); None (the
+    module's way) checks none here: writing needs none, and the evaluation checks what it needs. ``partition``
+    the client's (account root ARNs in policies, which count in the policy's size).
     Raises BulkError naming every invalid entry (up to MAX_MESSAGES in the message), or the option.
     """
     registry_id = validate_registry_id(params.get("registry_id"))

@@ -45,6 +45,7 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._models.policy_grants
     grants_to_statements,
     validate_grants,
 )
+from ansible_collections.dockyard.ecr.plugins.module_utils._models.registry_block import registry_plan
 
 # IAM's quotas (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html), counted
 # without whitespace.
@@ -64,7 +65,7 @@ SID_PUSH = "EcrPush"
 ROLE_NAME_RE = re.compile(r"^[\w+=,.@-]{1,64}$")
 POLICY_NAME_RE = re.compile(r"^[\w+=,.@-]{1,128}$")
 # The keys of an ecr_registries entry.
-REGISTRY_KEYS = ("name", "account_id", "region", "repository_defaults", "repositories", "replication")
+REGISTRY_KEYS = ("name", "account_id", "region", "repository_defaults", "repositories", "replication", "registry")
 REGISTRY_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 # arn:PARTITION:iam::ACCOUNT:root | arn:PARTITION:iam::ACCOUNT:role/PATH/NAME
 _ROOT_RE = re.compile(r"^arn:(?P<partition>[a-z-]+):iam::(?P<account>[0-9]{12}):root$")
@@ -130,6 +131,9 @@ def _registry_header(raw, where):
         except ECRError as e:
             raise EstateError(message=e.message, option=e.option) from e
         header["replication"] = list(raw["replication"])
+    if raw.get("registry") is not None:
+        # The registry block (account settings, scanning, templates, pull through cache): checked by registry_settings.
+        header["registry"] = raw["registry"]
     return header
 
 
@@ -224,6 +228,35 @@ def merged_repositories(registry):
         dict(defaults, **entry) if isinstance(entry, dict) else entry
         for entry in (registry or {}).get("repositories") or []
     ]
+
+
+def registry_block_plan(block, region=None, option="repositories_registry"):
+    """The plan of one ``registry`` block given on its own (the ``repositories`` role's ``repositories_registry``)."""
+    try:
+        return registry_plan(block or None, region, option=option)
+    except ECRError as e:
+        raise EstateError(message=e.message, option=e.option) from e
+
+
+def registry_settings(registries, account_id, region, name=None, plan=True):
+    """The plan of the ``registry`` block of this account and region's entry (or the one named): the module
+    parameters for its account settings, scanning, pull through cache rules and creation templates
+    (``registry_block.registry_plan``); nothing to do when the entry has no block, EstateError when there is no
+    entry or the block is invalid. With ``plan=False``, the block as written (checked). Only the entry's own
+    keys are read (``registry_headers``), not any registry's repositories."""
+    for index, header, _raw in registry_headers(registries):
+        if (name and header["name"] == name) or (
+            not name and header["account_id"] == str(account_id) and header["region"] == region
+        ):
+            try:
+                settings = registry_plan(
+                    header.get("registry"), header["region"], option=f"ecr_registries[{index}].registry"
+                )
+            except ECRError as e:
+                raise EstateError(message=e.message, option=e.option) from e
+            return settings if plan else (header.get("registry") or {})
+    which = f"named {name}" if name else f"for account {account_id} in {region}"
+    _fail("ecr_registries", f"no registry {which}; add it to ecr_registries in group_vars/all")
 
 
 def select_registries(registries, names=None, option="configure_registries"):
@@ -688,11 +721,41 @@ def registry_summary(result, check_mode=False):
         lines.append(
             f"registry grants {'to add' if check_mode else 'added'}: {added}, {'to remove' if check_mode else 'removed'}: {removed}"
         )
+    lines.extend(lifecycle_expiry_lines(result, check_mode))
     if summary.get("failed"):
         lines.append(f"repositories failed: {summary['failed']} ({', '.join(summary.get('failed_names') or [])})")
     if not lines:
         lines.append(f"{summary.get('total', 0)} repositories, nothing to change")
     return lines
+
+
+def size_text(count):
+    """A byte count as a person reads it: ``512 bytes``, ``1.5 MB`` (decimal units, as ECR's console shows)."""
+    if count < 1000:
+        return f"{count} bytes"
+    for unit in ("kB", "MB", "GB", "TB"):
+        count /= 1000.0
+        if count < 1000 or unit == "TB":
+            return f"{count:.1f} {unit}"
+    return f"{count} bytes"  # not reached
+
+
+def lifecycle_expiry_lines(result, check_mode=False):
+    """What the changed lifecycle policies would expire (check mode) or will expire (real run: ECR acts within 24
+    hours), from each repository's ``lifecycle_preview`` totals: one line, the largest repositories first."""
+    found = []
+    for repository in (result or {}).get("repositories") or []:
+        totals = (repository.get("lifecycle_preview") or {}).get("totals") or {}
+        if repository.get("changed") and not repository.get("failed") and totals.get("expired_images"):
+            found.append((repository["name"], totals["expired_images"], totals.get("expired_bytes") or 0))
+    if not found:
+        return []
+    found.sort(key=lambda item: (-item[2], item[0]))
+    images, size = sum(item[1] for item in found), sum(item[2] for item in found)
+    shown = ", ".join(f"{name} {count} ({size_text(nbytes)})" for name, count, nbytes in found[:10])
+    more = f" and {len(found) - 10} more" if len(found) > 10 else ""
+    verb = "would expire" if check_mode else "set will expire, within 24 hours,"
+    return [f"lifecycle policies {verb} {images} images ({size_text(size)}): {shown}{more}"]
 
 
 def consumer_summary(result, check_mode=False):
@@ -877,6 +940,11 @@ def host_problems(
                     f"ecr_registries: no registry {which} (registry host {host}); add it to ecr_registries in "
                     "group_vars/all, or take the host out of the group registries"
                 )
+            else:
+                try:
+                    registry_settings(registries, account, region, registry)
+                except EstateError as e:
+                    problems.append(e.message)
     if "consumers" in groups:
         try:
             validate_roles(roles)

@@ -17,6 +17,7 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._models.lifecycle_val
     validate_document,
     validate_rules,
 )
+from ansible_collections.dockyard.ecr.plugins.module_utils._models.manifests import INDEX_MANIFESTS
 from ansible_collections.dockyard.ecr.plugins.module_utils._models.wildcards import tag_matches_pattern
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -176,15 +177,25 @@ def _keep_referenced(views, decided, reasons):
 def _follow_subjects(views, decided, reasons):
     # [evaluation] "When reference artifacts are present in a repository, Amazon ECR lifecycle policies
     # automatically expire or archive those artifacts within 24 hours of the deletion or archival of the
-    # subject image."
+    # subject image." An artifact goes with its subject whatever its own rules say: expired when the subject is
+    # expired (even if a rule would archive or shield the artifact), archived when the subject is archived and
+    # no rule expires the artifact itself. Repeated for artifacts of artifacts (a signature of an SBOM).
+    by_digest = {view.digest: view for view in views}
     changed = True
     while changed:
         changed = False
         for view in views:
-            if view.subject and view.digest not in decided and view.subject in decided:
-                decided[view.digest] = decided[view.subject]
-                reasons[view.digest] = f"follows its subject {view.subject}"
-                changed = True
+            subject = decided.get(view.subject) if view.subject in by_digest else None
+            if subject is None:
+                continue
+            own = decided.get(view.digest)
+            if own is subject or (own is not None and own["action"]["type"] == "expire"):
+                continue
+            if own is not None and subject["action"]["type"] != "expire":
+                continue  # acted on by its own rule already, and the subject is only archived
+            decided[view.digest] = subject
+            reasons[view.digest] = f"follows its subject {view.subject}"
+            changed = True
 
 
 def _image_entry(view, rule, selected_by, reason):
@@ -249,8 +260,9 @@ def evaluate(policy, images, now=None):
     """What ``policy`` does to ``images``: ECR's lifecycle policy preview, computed locally.
 
     ``policy``: snake_case rules (a list), an ECR document (dict or JSON text), or None (no policy).
-    ``images``: DescribeImages ``imageDetails`` entries (``_api.images.describe_all_images()`` adds
-    ``childDigests`` to manifest lists). ``now``: the reference time for the age count types (default: the
+    ``images``: DescribeImages ``imageDetails`` entries; a manifest list's ``childDigests`` (the digests it
+    references, from BatchGetImage) where ``manifest_lists_to_read`` said they matter; a list without them is
+    taken to reference nothing. ``now``: the reference time for the age count types (default: the
     current time).
 
     ECR's documented evaluation ([evaluation]):
@@ -278,3 +290,27 @@ def evaluate(policy, images, now=None):
     _follow_subjects(views, decided, reasons)
     entries, rule_summary, totals = _report(views, rules, decided, selected_by, matched_count, reasons)
     return {"evaluated_at": _iso(now), "images": entries, "rules": rule_summary, "totals": totals}
+
+
+def manifest_lists_to_read(preview, images):
+    """The digests of the manifest lists (image indexes) whose children's fate depends on them: those ``preview``
+    (``evaluate()``'s answer) keeps while it acts on some image, and whose ``childDigests`` are not known yet.
+
+    [evaluation] "If an image is referenced by a manifest list, it cannot be expired or archived without the
+    manifest list being deleted or archived first": only a list that stays can change what happens to other
+    images (the images it references stay too). A list that is expired or archived leaves its children to their
+    own rules, and when the policy acts on no image nothing can change. So nothing is read for a policy that acts
+    on nothing, nor for lists that go; a list read this way may reveal that an image it references, itself a
+    list, stays too: the caller reads, evaluates again and asks again until this is empty.
+    """
+    if not any(entry["action"] != "keep" for entry in preview["images"]):
+        return []
+    kept = {entry["digest"] for entry in preview["images"] if entry["action"] == "keep"}
+    wanted = []
+    for detail in images or []:
+        digest = detail.get("imageDigest")
+        if detail.get("imageManifestMediaType") not in INDEX_MANIFESTS or "childDigests" in detail:
+            continue
+        if digest in kept and digest not in wanted:
+            wanted.append(digest)
+    return wanted

@@ -10,10 +10,7 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._common.validators im
     validate_name,
     validate_registry_id,
 )
-from ansible_collections.dockyard.ecr.plugins.module_utils._models.lifecycle_guard import (
-    MAX_EXPIRE_PERCENT_OFF,
-    validate_max_expire_percent,
-)
+from ansible_collections.dockyard.ecr.plugins.module_utils._models.lifecycle_guard import validate_max_expire_percent
 from ansible_collections.dockyard.ecr.plugins.module_utils._models.lifecycle_presets import (
     PRESET_OPTIONS,
     presets_to_rules,
@@ -27,7 +24,9 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._models.lifecycle_val
 def desired_document(wanted, features=None):
     """The validated, normalised policy ``wanted`` asks for (``state``, ``rules``, ``policy`` and the presets,
     missing keys left out); None for ``state: absent`` (no policy). ``features``: what the installed botocore
-    supports (``lifecycle_rules.supported_features``). Raises LifecycleError naming the option."""
+    supports (``lifecycle_rules.supported_features``); None (the default) checks none: writing a policy needs no
+    botocore feature, and the evaluation checks what it needs (``_converge.lifecycle.check_lifecycle``). Raises
+    LifecycleError naming the option."""
     if wanted.get("state") == "absent":
         return None
     presets = [option for option in PRESET_OPTIONS if wanted.get(option) is not None]
@@ -70,7 +69,7 @@ def validate_params(params):
     return {
         "repository": validate_name(params["repository"], option="repository"),
         "registry_id": validate_registry_id(params.get("registry_id")),
-        "max_expire_percent": validate_max_expire_percent(params.get("max_expire_percent", MAX_EXPIRE_PERCENT_OFF)),
+        "max_expire_percent": validate_max_expire_percent(params.get("max_expire_percent")),
         "preview": bool(params.get("preview")),
         "state": params.get("state") or "present",
         "wanted": {key: params.get(key) for key in ("state", "rules", "policy")},

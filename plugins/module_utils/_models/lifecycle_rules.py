@@ -251,3 +251,13 @@ def policy_text(doc):
 
 def storage_class_of(selection):
     return selection.get("storageClass", DEFAULT_STORAGE_CLASS)
+
+
+def features_to_evaluate(doc):
+    """The botocore features the local evaluation of ``doc`` (a validated document) needs: ``archive`` when a rule
+    selects archived images (DescribeImages lists them, with ``imageStatus`` and ``lastArchivedAt``, only through
+    fields an older botocore does not know). Writing a policy needs none: botocore passes its text as it is."""
+    rules = (doc or {}).get("rules") or []
+    if any(storage_class_of(rule.get("selection") or {}) != DEFAULT_STORAGE_CLASS for rule in rules):
+        return frozenset([FEATURE_ARCHIVE])
+    return frozenset()

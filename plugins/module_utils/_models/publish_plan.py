@@ -20,6 +20,8 @@ the registries, hands what it read to these functions and carries out what they 
   unless ECR keeps them immutable, which is refused before anything is pushed, with the fix.
 """
 
+import hashlib
+import json
 import os
 import re
 
@@ -40,6 +42,8 @@ ENGINES = ("podman", "buildah", "docker")
 LATEST = "latest"
 REVISION_LABEL = "org.opencontainers.image.revision"
 DIRTY_SUFFIX = "-dirty"
+# The digest of the build inputs (context, Containerfile, arguments, labels, base images) an image came from.
+INPUTS_LABEL = "dev.dockyard.ecr.build-inputs"
 VERSION_LENGTH = 12
 
 
@@ -267,9 +271,37 @@ def parse_compose(document, compose_dir, environ, where="compose_file"):
 # ---------------------------------------------------------------------------------------------
 
 
-def image_requests(images, compose_images, base_dir):
-    """``images`` entries and compose images, checked; contexts absolute; one entry per repository."""
-    requests = []
+def _single_request(single, base_dir):
+    """The short form of one image (the options repository, context, containerfile, build_args).
+
+    Without a repository there is none: context and the others only describe the repository's image
+    (the role's inventories often set publish_context for every host and publish publish_images).
+    """
+    if not single.get("repository"):
+        return []
+    repository = validate_repository(single.get("repository"), "repository")
+    if not single.get("context"):
+        raise PlanError(
+            f"context: give the build context of {repository}, the directory that holds the Containerfile", "context"
+        )
+    return [
+        {
+            "repository": repository,
+            "context": os.path.normpath(os.path.join(base_dir, str(single["context"]))),
+            "containerfile": str(single.get("containerfile") or ""),
+            "build_args": normalize_build_args(single.get("build_args"), "build_args"),
+            "labels": {},
+            "tags": [],
+            "platforms": [],
+            "source": "context",
+        }
+    ]
+
+
+def image_requests(images, compose_images, base_dir, single=None):
+    """The image of ``single`` (repository, context, ...), ``images`` entries and compose images, checked;
+    contexts absolute; one entry per repository."""
+    requests = _single_request(single or {}, base_dir)
     for index, entry in enumerate(images or []):
         where = f"images[{index}]"
         if not isinstance(entry, dict):
@@ -303,8 +335,28 @@ def image_requests(images, compose_images, base_dir):
             )
         seen[request["repository"]] = request["source"]
     if not requests:
-        raise PlanError("images: nothing to publish; give images (repository and context) or compose_file", "images")
+        raise PlanError(
+            "images: nothing to publish; give repository and context, images (repository and context) or compose_file",
+            "images",
+        )
     return requests
+
+
+_LEADING_OPTION = re.compile(r"^(?P<option>[a-z_]+)(?=[\[.:( ]|$)")
+
+
+def rename_option(message, names):
+    """``message`` with the option it starts with named as ``names`` says (a role's variable).
+
+    ``version: ...`` with ``{"version": "publish_version"}`` gives ``publish_version: ...``, and
+    ``images[1].context ...`` with ``{"images": "publish_images"}`` ``publish_images[1].context ...``.
+    """
+    match = _LEADING_OPTION.match(message or "")
+    if not match or match.group("option") not in (names or {}):
+        return message
+    option = match.group("option")
+    size = len(option)
+    return names[option] + message[size:]
 
 
 def containerfile_candidates(request):
@@ -330,7 +382,7 @@ def name_version(request, commit, dirty_paths, version=None, allow_dirty=False):
     ``commit`` is the full commit of the context's checkout ('' outside git); ``dirty_paths`` what git
     reports as changed or untracked under the context directory.
     """
-    where = f"{request['source']} ({request['context']})"
+    where = f"{request['repository']} ({request['context']})"
     if dirty_paths and not allow_dirty:
         shown = ", ".join(dirty_paths[:5]) + (f" and {len(dirty_paths) - 5} more" if len(dirty_paths) > 5 else "")
         raise PlanError(
@@ -367,6 +419,125 @@ def image_tags(request, version, tags=None, extra_tags=None):
 
 def local_name(repository):
     return f"localhost/{repository}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Build inputs: an unchanged build is not run again
+# ---------------------------------------------------------------------------------------------
+
+_INSTRUCTION = re.compile(r"^\s*(?P<word>[A-Za-z]+)\s+(?P<rest>.*)$")
+_VARIABLE = re.compile(r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?::?[-+][^}]*)?\}|(?P<bare>[A-Za-z_][A-Za-z0-9_]*))")
+
+
+def _instructions(text):
+    """(INSTRUCTION, arguments) of a Containerfile: comments dropped, continued lines joined."""
+    result, pending = [], ""
+    for line in (text or "").splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if stripped.endswith("\\"):
+            pending += stripped[:-1] + " "
+            continue
+        match = _INSTRUCTION.match(pending + stripped)
+        pending = ""
+        if match:
+            result.append((match.group("word").upper(), match.group("rest").strip()))
+    return result
+
+
+def containerfile_bases(text, build_args):
+    """The images a Containerfile builds on (``FROM``, ``COPY --from=IMAGE``), in order; None when unsure.
+
+    None (the build then always runs) for what the engine resolves at build time and this cannot
+    see: a variable in an image name that neither the build arguments nor an ``ARG`` default
+    before it sets, ``RUN --mount=...from=`` and ``ADD`` of a URL or a git repository.
+    """
+    values, stages, bases = {}, set(), []
+
+    def resolve(word):
+        def replace(match):
+            name = match.group("braced") or match.group("bare")
+            if name not in values:
+                raise KeyError(name)
+            return values[name]
+
+        return _VARIABLE.sub(replace, word)
+
+    try:
+        for word, rest in _instructions(text):
+            parts = rest.split()
+            if word == "ARG" and parts:
+                name, sep, default = parts[0].partition("=")
+                if name in build_args:
+                    values[name] = build_args[name]
+                elif sep:
+                    values[name] = default.strip("\"'")
+            elif word == "FROM" and parts:
+                names = [p for p in parts if not p.startswith("--")]
+                image = resolve(names[0])
+                if len(names) >= 3 and names[1].upper() == "AS":
+                    stages.add(names[2].lower())
+                if image.lower() != "scratch" and image.lower() not in stages and image not in bases:
+                    bases.append(image)
+            elif word in ("COPY", "ADD") and parts:
+                for part in parts:
+                    if part.startswith("--from="):
+                        source = resolve(part.split("=", 1)[1])
+                        if source.lower() not in stages and not source.isdigit() and source not in bases:
+                            bases.append(source)
+                if word == "ADD" and any(re.search(r"^(https?|git)://|^git@|\.git$", p) for p in parts[:-1]):
+                    return None
+            elif word == "RUN" and re.search(r"--mount=\S*from=", rest):
+                return None
+    except (KeyError, IndexError):
+        return None
+    return bases
+
+
+def ignored_names(text):
+    """Top-level names a .containerignore/.dockerignore leaves out of the context, for the inputs digest.
+
+    Only plain names count (``.git``, ``node_modules/``); a file with patterns or exceptions leaves
+    everything in (the digest then covers more than the build sees, so it errs towards building).
+    """
+    names = set()
+    for line in (text or "").splitlines():
+        entry = line.strip()
+        if not entry or entry.startswith("#"):
+            continue
+        entry = entry.strip("/")
+        if entry.startswith("!") or any(c in entry for c in "*?[\\") or "/" in entry or entry in ("", ".", ".."):
+            return set()
+        names.add(entry)
+    return names
+
+
+def inputs_digest(engine, build, containerfile_text, files, base_ids):
+    """A digest of everything a build depends on, which the image carries as the ``INPUTS_LABEL`` label.
+
+    ``files`` are lines describing the context (path, kind, mode, content digest) as
+    ``_converge.publish.context_files`` makes them; ``base_ids`` the local image IDs of the images
+    it builds on. Equal digests mean the build would give the image it gave before.
+    """
+    request = build["request"]
+    document = {
+        "engine": engine,
+        "containerfile": hashlib.sha256((containerfile_text or "").encode()).hexdigest(),
+        "build_args": sorted(request["build_args"].items()),
+        "labels": sorted((k, v) for k, v in request.get("labels", {}).items() if k != INPUTS_LABEL),
+        "source_date_epoch": build["source_date_epoch"],
+        "bases": list(base_ids),
+        "files": hashlib.sha256("\n".join(files).encode()).hexdigest(),
+    }
+    return "sha256:" + hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()
+
+
+def reusable_image(local, digest):
+    """The ID of the local image to publish without building, when it was built from these inputs."""
+    if local and local.get("id") and local.get("inputs") == digest:
+        return local["id"]
+    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -459,10 +630,13 @@ def normalize_targets(targets):
         where = f"targets[{index}]"
         account = str(target.get("account") or "")
         region = str(target.get("region") or "")
+        of = f" (the target of {target['name']})" if target.get("name") else ""
         if not ACCOUNT_ID_RE.fullmatch(account):
-            raise PlanError(f"{where}.account: {account!r} is not an AWS account ID (12 digits)", "targets")
+            raise PlanError(f"{where}.account: {account!r} is not an AWS account ID (12 digits){of}", "targets")
         if not is_region_name(region):
-            raise PlanError(f"{where}.region: {region!r} is not an AWS region name (for example eu-west-1)", "targets")
+            raise PlanError(
+                f"{where}.region: {region!r} is not an AWS region name (for example eu-west-1){of}", "targets"
+            )
         # The host goes onto the engine's command line: validated as every registry_host option is.
         host = validate_registry_host(str(target.get("host") or ""), option=f"{where}.host", error=PlanError)
         name = str(target.get("name") or f"{account} {region}")

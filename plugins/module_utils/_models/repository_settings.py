@@ -20,7 +20,12 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
 )
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import ECRError, RepositoryError, error_code
 from ansible_collections.dockyard.ecr.plugins.module_utils._common.options import WITH_EXCLUSION
-from ansible_collections.dockyard.ecr.plugins.module_utils._common.registry import registry_args, repository_uri
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.partitions import repository_arn
+from ansible_collections.dockyard.ecr.plugins.module_utils._common.registry import (
+    registry_args,
+    registry_host_for,
+    repository_uri,
+)
 from ansible_collections.dockyard.ecr.plugins.module_utils._models.repository_request import FILTERS_MAX, MAX_TAGS
 
 KMS_KEY_ARN_RE = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/(?P<key_id>.+)")
@@ -303,8 +308,9 @@ def compare(current, desired, resolver=None):
 def expected_repository(current, desired):
     """The repository as it will be once ``desired`` is applied (what check mode reports).
 
-    For a repository not created yet, ECR's defaults fill the options left out; ``arn``, ``uri``,
-    ``registry_id`` and ``created_at`` are only known after creation and are left out.
+    For a repository not created yet, ECR's defaults fill the options left out; ``created_at`` is
+    only known after creation and is left out; ``predicted_location`` adds ``arn``, ``uri`` and
+    ``registry_id`` when the account and region are known.
     """
     if current is None:
         after = dict(copy.deepcopy(DEFAULTS), name=desired["name"])
@@ -325,3 +331,19 @@ def expected_repository(current, desired):
             after["tags"].pop(key, None)
         after["tags"].update(to_set)
     return after
+
+
+def predicted_location(name, registry_id, region, registry_host=None):
+    """``registry_id``, ``arn`` and ``uri`` of a repository ECR would create, in the region's partition.
+
+    ECR names a repository ``arn:PARTITION:ecr:REGION:ACCOUNT:repository/NAME`` and its URI
+    ``ACCOUNT.dkr.ecr.REGION.DNS_SUFFIX/NAME`` (``registry_host`` in its place when given), so
+    check mode can say what a real run returns. {} when the account or region is unknown.
+    """
+    if not registry_id or not region:
+        return {}
+    return {
+        "registry_id": registry_id,
+        "arn": repository_arn(registry_id, region, name),
+        "uri": f"{registry_host_for(registry_id, region, registry_host)}/{name}",
+    }

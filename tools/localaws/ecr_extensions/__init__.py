@@ -7,12 +7,13 @@ to moto's ECR"). State lives on moto's ECR backend of each account and region, i
 - repository creation templates (Create, Describe, Update, Delete);
 - PutRegistryScanningConfiguration validated, without moto's bug that breaks every later CreateRepository;
 - PutReplicationConfiguration validated as ECR does, with more than one rule (moto refuses a second);
-- ECR's limit of 50 tags per repository (`aws:` tags not counted) on TagResource and CreateRepository.
+- ECR's limit of 50 tags per repository (`aws:` tags not counted) on TagResource and CreateRepository;
+- LocalawsAgeImages (not an ECR API): images' push times moved back, for tests of age-based lifecycle rules.
 """
 
 from __future__ import annotations
 
-from . import account_settings, creation_templates, pull_through_cache, replication, scanning, tags
+from . import account_settings, creation_templates, image_times, pull_through_cache, replication, scanning, tags
 
 ACTIONS = {
     "get_account_setting": account_settings.get_account_setting,
@@ -28,6 +29,7 @@ ACTIONS = {
     "delete_repository_creation_template": creation_templates.delete_repository_creation_template,
     "put_registry_scanning_configuration": scanning.put_registry_scanning_configuration,
     "put_replication_configuration": replication.put_replication_configuration,
+    "localaws_age_images": image_times.localaws_age_images,
 }
 
 

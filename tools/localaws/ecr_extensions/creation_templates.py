@@ -142,6 +142,10 @@ def describe_repository_creation_templates(self) -> ActionResult:
 def update_repository_creation_template(self) -> ActionResult:
     template = _template(self, self._get_param("prefix"))
     fields = given(self)
+    mutability = fields.get("imageTagMutability")
+    if mutability and not mutability.endswith("_WITH_EXCLUSION") and "imageTagMutabilityExclusionFilters" not in fields:
+        # A mutability without exclusions ends the filters of a *_WITH_EXCLUSION template (as for a repository).
+        template.pop("imageTagMutabilityExclusionFilters", None)
     merged = {**template, **fields}
     check_fields({name: merged.get(name) for name in FIELDS})
     template.update(fields, updatedAt=now())

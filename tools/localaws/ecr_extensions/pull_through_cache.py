@@ -20,6 +20,7 @@ UPSTREAMS = {
     "chainguard": (re.compile(r"cgr\.dev"), "secret"),
     "ecr": (re.compile(r"\d{12}\.dkr\.ecr(-fips)?\.[a-z0-9-]+\.amazonaws\.com(\.cn)?"), "role"),
 }
+# "role": a customRoleArn is required when the upstream ECR registry is in another account.
 CREDENTIAL_ARN_RE = re.compile(
     r"^arn:aws(-\w+)*:secretsmanager:[a-zA-Z0-9-:]+:secret:ecr\-pullthroughcache\/[a-zA-Z0-9\/_+=.@-]+$"
 )
@@ -46,8 +47,12 @@ def check_prefix(prefix) -> str:
     return prefix.rstrip("/") if prefix != "ROOT" else prefix
 
 
-def check_credentials(self, upstream: str, credential_arn, custom_role_arn) -> None:
+def check_credentials(self, upstream: str, credential_arn, custom_role_arn, url: str = "") -> None:
     needs = UPSTREAMS[upstream][1]
+    if needs == "role" and url.split(".", 1)[0] == self.current_account:
+        # An ECR upstream in the rule's own account (another region) needs no role (ECR User Guide, "Sync an
+        # upstream registry": a role is required when the registries belong to different accounts).
+        needs = "optional role"
     if credential_arn is not None:
         check_pattern("credentialArn", credential_arn, CREDENTIAL_ARN_RE, 50, 612)
         if needs != "secret":
@@ -99,7 +104,7 @@ def create_pull_through_cache_rule(self) -> ActionResult:
         if named != upstream:
             raise invalid("upstreamRegistry", f"{named} does not match the upstream registry URL {url} ({upstream})")
     credential_arn, custom_role_arn = self._get_param("credentialArn"), self._get_param("customRoleArn")
-    check_credentials(self, upstream, credential_arn, custom_role_arn)
+    check_credentials(self, upstream, credential_arn, custom_role_arn, url)
     upstream_prefix = self._get_param("upstreamRepositoryPrefix")
     if upstream_prefix is not None:
         check_pattern("upstreamRepositoryPrefix", upstream_prefix, PREFIX_RE, 2, 30)
@@ -149,6 +154,7 @@ def update_pull_through_cache_rule(self) -> ActionResult:
         rule["upstreamRegistry"],
         credential_arn if credential_arn is not None else rule.get("credentialArn"),
         custom_role_arn if custom_role_arn is not None else rule.get("customRoleArn"),
+        rule["upstreamRegistryUrl"],
     )
     for key, value in (("credentialArn", credential_arn), ("customRoleArn", custom_role_arn)):
         if value is not None:

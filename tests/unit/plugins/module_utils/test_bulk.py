@@ -316,7 +316,7 @@ def test_what_an_entry_manages():
         "owner": "TeamA",
     }
     assert by_name["a/empty-lifecycle"]["lifecycle"] is None
-    assert by_name["a/no-lifecycle"]["lifecycle"] == {"document": None}
+    assert by_name["a/no-lifecycle"]["lifecycle"] == {"document": None, "preview": False, "max_expire_percent": None}
     assert by_name["a/presets"]["lifecycle"]["document"]["rules"][0]["selection"]["countNumber"] == 5
     # Types are converted as ecr_lifecycle's argument spec converts them.
     assert by_name["a/rules"]["lifecycle"]["document"]["rules"][0]["selection"]["countNumber"] == 9

@@ -814,9 +814,11 @@ def test_manifest_lists_get_their_children(ecr):
         imageTag="v1",
     )
     images = api_images.describe_all_images(ecr, "team/app")
+    assert not [i for i in images if "childDigests" in i]  # the listing reads no manifest
+    policy = models_lifecycle_validation.validate_rules(
+        [dict(priority=1, tag_status="untagged", count_type="image_count_more_than", count=1)]
+    )
+    result = converge_lifecycle.evaluate_now(ecr, "team/app", None, policy, images=images)
     lists = [i for i in images if i.get("childDigests")]
     assert len(lists) == 1 and sorted(lists[0]["childDigests"]) == sorted(children)
-    result = models_lifecycle_evaluation.evaluate(
-        [dict(priority=1, tag_status="untagged", count_type="image_count_more_than", count=1)], images
-    )
     assert result["totals"]["expired_images"] == 0  # the untagged children stay with their list

@@ -620,6 +620,8 @@ def test_check_mode_create_writes_nothing_and_predicts(ecr, calls):
     assert after == {
         "name": "team/app",
         "registry_id": ACCOUNT,
+        "arn": f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/team/app",
+        "uri": f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/team/app",
         "image_tag_mutability": "mutable",
         "image_tag_mutability_exclusion_filters": [],
         "scan_on_push": True,
@@ -630,6 +632,35 @@ def test_check_mode_create_writes_nothing_and_predicts(ecr, calls):
     assert changed is True and models_repository_settings.settings_of(real) == models_repository_settings.settings_of(
         after
     )
+    assert (real["arn"], real["uri"], real["registry_id"]) == (after["arn"], after["uri"], after["registry_id"])
+
+
+def test_check_mode_create_predicts_the_callers_account_and_registry_host(ecr, calls):
+    asked = []
+    changed, _before, after = converge_repository.converge(
+        ecr, desired(), check_mode=True, registry_host="127.0.0.1:5000", caller=lambda: asked.append(1) or ACCOUNT
+    )
+    assert changed and asked == [1] and calls.writes == []
+    assert after["uri"] == "127.0.0.1:5000/team/app" and after["registry_id"] == ACCOUNT
+    # Without registry_id or a caller, nothing is guessed.
+    _changed, _before, after = converge_repository.converge(ecr, desired(), check_mode=True)
+    assert "arn" not in after and "uri" not in after
+
+
+@pytest.mark.parametrize(
+    "region, arn, host",
+    [
+        ("eu-west-1", "arn:aws:ecr:eu-west-1:123456789012:repository/a/b", "123456789012.dkr.ecr.eu-west-1.amazonaws.com"),
+        ("cn-north-1", "arn:aws-cn:ecr:cn-north-1:123456789012:repository/a/b",
+         "123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn"),
+        ("us-gov-west-1", "arn:aws-us-gov:ecr:us-gov-west-1:123456789012:repository/a/b",
+         "123456789012.dkr.ecr.us-gov-west-1.amazonaws.com"),
+    ],
+)  # fmt: skip
+def test_predicted_location_follows_the_partition(region, arn, host):
+    predicted = models_repository_settings.predicted_location("a/b", ACCOUNT, region)
+    assert predicted == {"registry_id": ACCOUNT, "arn": arn, "uri": f"{host}/a/b"}
+    assert models_repository_settings.predicted_location("a/b", None, region) == {}
 
 
 @pytest.mark.parametrize(

@@ -250,3 +250,76 @@ def test_read_source_and_prepare_builds(tmp_path):
     assert build["request"]["labels"] == {"org.opencontainers.image.revision": "0123456789abcdef0123456789abcdef01234567-dirty", "x": "1"}  # fmt: skip
     with pytest.raises(plan.PlanError, match="allow_dirty: the build context"):
         publish.prepare_builds(fake_run, requests, dict(params, allow_dirty=False))
+
+
+class StoreEngine(publish.Engine):
+    """podman's image store as a dict: a build records the labels it was given; inspect reads them."""
+
+    def __init__(self):
+        super().__init__("podman", None)
+        self.store, self.builds = {"debian:12": {"id": "sha256:base", "inputs": ""}}, 0
+
+    def inspect(self, references):
+        found = [self.store.get(r) for r in references]
+        return None if None in found else found
+
+    def build(self, request, reference, epoch):
+        self.builds += 1
+        image_id = sha(json.dumps([request["labels"], self.builds]))
+        self.store[reference] = {"id": image_id, "inputs": request["labels"].get(plan.INPUTS_LABEL, "")}
+        return image_id, {}
+
+
+def _context_build(tmp_path, containerfile="FROM debian:12\nCOPY a /a\n"):
+    (tmp_path / "Containerfile").write_text(containerfile)
+    if not (tmp_path / "a").exists():
+        (tmp_path / "a").write_text("one")
+    (tmp_path / ".git").mkdir(exist_ok=True)
+    (tmp_path / ".dockerignore").write_text(".git\n")
+    requests = plan.image_requests([{"repository": "team/app", "context": str(tmp_path)}], [], "/")
+    params = {"version": "v1", "allow_dirty": False, "labels": {}, "tags": [], "extra_tags": [], "platforms": []}
+    return publish.prepare_builds(lambda argv, env=None: (1, "", ""), requests, dict(params, source_date_epoch=0))
+
+
+def test_an_unchanged_build_is_not_run_again(tmp_path):
+    engine = StoreEngine()
+    first = _context_build(tmp_path)
+    publish.build_all(engine, first, check_mode=False)
+    assert first[0]["built"] and engine.builds == 1
+    assert first[0]["request"]["labels"][plan.INPUTS_LABEL].startswith("sha256:")
+    second = _context_build(tmp_path)
+    (tmp_path / ".git" / "index").write_text("changes on every git command")  # ignored by .dockerignore
+    publish.build_all(engine, second, check_mode=False)
+    assert not second[0]["built"] and engine.builds == 1
+    assert second[0]["image_id"] == first[0]["image_id"]
+    # A changed file, a new base image: built again.
+    (tmp_path / "a").write_text("two")
+    third = _context_build(tmp_path)
+    publish.build_all(engine, third, check_mode=False)
+    assert third[0]["built"] and engine.builds == 2
+    engine.store["debian:12"] = {"id": "sha256:newbase", "inputs": ""}
+    fourth = _context_build(tmp_path)
+    publish.build_all(engine, fourth, check_mode=False)
+    assert fourth[0]["built"] and engine.builds == 3
+
+
+def test_a_build_that_fetches_is_always_run(tmp_path):
+    engine = StoreEngine()
+    for expected in (1, 2):
+        builds = _context_build(tmp_path, "FROM scratch\nADD https://example.com/x.tgz /\n")
+        publish.build_all(engine, builds, check_mode=False)
+        assert builds[0]["built"] and engine.builds == expected
+        assert plan.INPUTS_LABEL not in builds[0]["request"]["labels"]
+
+
+def test_context_files_describe_content_mode_and_links(tmp_path):
+    (tmp_path / "a").write_text("one")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b").write_text("two")
+    (tmp_path / "link").symlink_to("a")
+    (tmp_path / "skip").write_text("x")
+    lines = publish.context_files(str(tmp_path), {"skip"})
+    assert [line.split()[:2] for line in lines] == [["F", "a"], ["L", "link"], ["D", "sub"], ["F", "sub/b"]]
+    assert lines[1] == "L link a"
+    (tmp_path / "a").chmod(0o755)
+    assert publish.context_files(str(tmp_path), {"skip"})[0] != lines[0]

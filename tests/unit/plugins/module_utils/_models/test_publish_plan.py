@@ -433,3 +433,117 @@ def test_result_entry_and_table():
 def test_result_entry_in_check_mode_says_would_push():
     entry = plan.result_entry(TARGET, IMAGE, "h/team/app", ["v"], {}, ["v"], True)
     assert entry["digest"] is None and entry["summary"].endswith("would push v")
+
+
+# ---------------------------------------------------------------------------------------------
+# Build inputs: what a build depends on, so an unchanged one is not run again
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, args, expected",
+    [
+        ("FROM scratch\nCOPY a /a\n", {}, []),
+        (
+            "# syntax\nFROM --platform=linux/amd64 debian:12 AS build\nRUN make\nFROM scratch\n"
+            "COPY --from=build /out /\nCOPY --from=busybox:1 /bin/sh /sh\n",
+            {},
+            ["debian:12", "busybox:1"],
+        ),
+        ("ARG BASE=alpine:3\nFROM ${BASE}\n", {}, ["alpine:3"]),
+        ("ARG BASE=alpine:3\nFROM $BASE\n", {"BASE": "debian:12"}, ["debian:12"]),
+        ("FROM ${UNSET}\n", {}, None),  # resolved at build time only
+        ("FROM scratch\nADD https://example.com/x.tgz /\n", {}, None),  # fetched at build time
+        ("FROM debian:12\nRUN --mount=type=bind,from=other,target=/o true\n", {}, None),
+        ("FROM debian:12 \\\n  AS base\nFROM base\n", {}, ["debian:12"]),  # a continued line; a stage
+    ],
+)
+def test_containerfile_bases(text, args, expected):
+    assert plan.containerfile_bases(text, args) == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("", set()),
+        (".git\nnode_modules/\n# comment\n", {".git", "node_modules"}),
+        (".git\n*.log\n", set()),  # a pattern: everything is digested (errs towards building)
+        (".git\n!keep\n", set()),
+        ("build/out\n", set()),
+    ],
+)
+def test_ignored_names(text, expected):
+    assert plan.ignored_names(text) == expected
+
+
+def _inputs_build(**changes):
+    request = {"build_args": {"A": "1"}, "labels": {"x": "1"}}
+    build = {"request": request, "source_date_epoch": 0}
+    for key, value in changes.items():
+        (request if key in request else build)[key] = value
+    return build
+
+
+def test_inputs_digest_changes_with_every_input_and_ignores_its_own_label():
+    base = plan.inputs_digest("podman", _inputs_build(), "FROM scratch\n", ["F a 644 00"], [])
+    assert base.startswith("sha256:")
+    same = _inputs_build(labels={"x": "1", plan.INPUTS_LABEL: "sha256:old"})
+    assert plan.inputs_digest("podman", same, "FROM scratch\n", ["F a 644 00"], []) == base
+    others = [
+        plan.inputs_digest("docker", _inputs_build(), "FROM scratch\n", ["F a 644 00"], []),
+        plan.inputs_digest("podman", _inputs_build(build_args={"A": "2"}), "FROM scratch\n", ["F a 644 00"], []),
+        plan.inputs_digest("podman", _inputs_build(labels={"x": "2"}), "FROM scratch\n", ["F a 644 00"], []),
+        plan.inputs_digest("podman", _inputs_build(source_date_epoch=1), "FROM scratch\n", ["F a 644 00"], []),
+        plan.inputs_digest("podman", _inputs_build(), "FROM scratch\nCOPY a /\n", ["F a 644 00"], []),
+        plan.inputs_digest("podman", _inputs_build(), "FROM scratch\n", ["F a 644 01"], []),
+        plan.inputs_digest("podman", _inputs_build(), "FROM scratch\n", ["F a 644 00"], ["sha256:base"]),
+    ]
+    assert len({base, *others}) == len(others) + 1
+
+
+def test_reusable_image_only_with_the_same_inputs():
+    assert plan.reusable_image({"id": "sha256:i", "inputs": "sha256:d"}, "sha256:d") == "sha256:i"
+    assert plan.reusable_image({"id": "sha256:i", "inputs": "sha256:other"}, "sha256:d") is None
+    assert plan.reusable_image({"id": "sha256:i", "inputs": ""}, "sha256:d") is None
+    assert plan.reusable_image(None, "sha256:d") is None
+
+
+# ---------------------------------------------------------------------------------------------
+# Errors through a role name the role's variables
+# ---------------------------------------------------------------------------------------------
+
+ROLE_NAMES = {"version": "publish_version", "images": "publish_images", "repository": "publish_repository"}
+
+
+@pytest.mark.parametrize(
+    "message, expected",
+    [
+        ("version: 'v 1' is not a valid image tag", "publish_version: 'v 1' is not a valid image tag"),
+        ("images[1].context: give the build context", "publish_images[1].context: give the build context"),
+        ("repository: 'A' is not a valid ECR repository name", "publish_repository: 'A' is not a valid ECR repository name"),
+        ("engine: no container engine works", "engine: no container engine works"),  # not in the names
+        ("versions: unrelated", "versions: unrelated"),
+        ("", ""),
+    ],
+)  # fmt: skip
+def test_rename_option(message, expected):
+    assert plan.rename_option(message, ROLE_NAMES) == expected
+
+
+def test_the_short_form_of_one_image_comes_first_and_is_checked():
+    single = {"repository": "team/app", "context": "app", "containerfile": "", "build_args": {"A": 1}}
+    requests = plan.image_requests([{"repository": "team/api", "context": "/api"}], [], "/src", single=single)
+    assert [(r["repository"], r["context"], r["source"]) for r in requests] == [
+        ("team/app", "/src/app", "context"),
+        ("team/api", "/api", "images[0]"),
+    ]
+    assert requests[0]["build_args"] == {"A": "1"}
+    with pytest.raises(plan.PlanError, match="^repository: 'Team' is not a valid ECR repository name"):
+        plan.image_requests([], [], "/", single={"repository": "Team", "context": "x"})
+    with pytest.raises(plan.PlanError, match="^context: give the build context of team/app"):
+        plan.image_requests([], [], "/", single={"repository": "team/app"})
+    with pytest.raises(plan.PlanError, match="^images: nothing to publish"):
+        plan.image_requests([], [], "/", single={"repository": None, "context": None})
+    # A context without a repository describes no image (an inventory's publish_context beside publish_images).
+    requests = plan.image_requests([{"repository": "team/api", "context": "/api"}], [], "/", single={"context": "x"})
+    assert [r["repository"] for r in requests] == ["team/api"]
