@@ -40,7 +40,7 @@ from conftest import (
     recap,
     remember_account_secrets,
 )
-from faultproxy import FAULT_KINDS
+from faultproxy import TRANSIENT_KINDS
 
 ACCOUNT_B = "111111111111"
 PREFIX = "reliability"
@@ -112,7 +112,7 @@ def module_runs(tmp_path_factory):
         proxies = {
             "clean": emulators.proxy(servers["clean"].url),  # no faults: counts the requests
             "faults": emulators.proxy(
-                servers["faults"].url, rate=FAULT_RATE, seed=SEED, faults=list(FAULT_KINDS), services=["ecr", "sts"]
+                servers["faults"].url, rate=FAULT_RATE, seed=SEED, faults=list(TRANSIENT_KINDS), services=["ecr", "sts"]
             ),
             "lost": emulators.proxy(
                 servers["lost"].url, rate=1.0, faults=["drop_after"], operations=WRITES, limit=1, services=["ecr"]
@@ -159,7 +159,7 @@ def test_modules_playbook_under_faults_ends_like_a_fault_free_run(module_runs):
     faults = fault_summary(requests)
     # The playbook makes its requests in the same order every time, so the seeded faults are the same
     # every time: some of each kind (drop_after on writes is covered for sure by the next test).
-    assert set(faults) == set(FAULT_KINDS), f"not every fault kind was injected: {dict(faults)}"
+    assert set(faults) == set(TRANSIENT_KINDS), f"not every fault kind was injected: {dict(faults)}"
 
 
 def test_every_write_survives_losing_its_first_answer(module_runs):
@@ -219,7 +219,7 @@ def test_configure_under_faults_ends_like_a_fault_free_run(emulators, ansible, t
     clean, faulty = emulators.moto(), emulators.moto()
     counting = emulators.proxy(clean.url)
     proxy = emulators.proxy(
-        faulty.url, rate=FAULT_RATE, seed=SEED + 1, faults=list(FAULT_KINDS), services=["ecr", "sts", "iam"]
+        faulty.url, rate=FAULT_RATE, seed=SEED + 1, faults=list(TRANSIENT_KINDS), services=["ecr", "sts", "iam"]
     )
     for server in (clean, faulty):
         create_consumer_roles(server.url)
@@ -299,7 +299,7 @@ def test_publish_under_faults_ends_like_a_fault_free_run(emulators, localaws, an
         stack = stacks[name] = localaws(PUBLISH_ACCOUNTS, name)
         AUTH_DIRS.append(tmp_path / name / "auth")
         if faults:
-            proxy = emulators.proxy(stack.moto_url, rate=faults, seed=SEED + 2, faults=list(FAULT_KINDS), services=["ecr", "sts"])  # fmt: skip
+            proxy = emulators.proxy(stack.moto_url, rate=faults, seed=SEED + 2, faults=list(TRANSIENT_KINDS), services=["ecr", "sts"])  # fmt: skip
         else:
             proxy = emulators.proxy(stack.moto_url)
         runs[name] = (
