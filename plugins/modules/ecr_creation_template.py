@@ -165,9 +165,15 @@ options:
     elements: str
   services:
     description:
-      - AWS service principals that may pull, as in O(dockyard.ecr.ecr_policy#module:services).
+      - AWS services that may pull, as in O(dockyard.ecr.ecr_policy#module:services) (a dict with C(service),
+        C(source_accounts) and C(source_arns), or the service principal alone, which warns that it is unscoped).
     type: list
-    elements: str
+    elements: raw
+  pull_through_cache:
+    description:
+      - Whether the grants also give C(ecr:BatchImportUpstreamImage), as in
+        O(dockyard.ecr.ecr_policy#module:pull_through_cache). Only with grants.
+    type: bool
   organizations:
     description:
       - AWS Organizations IDs whose principals may pull, as in O(dockyard.ecr.ecr_policy#module:organizations).
@@ -353,7 +359,11 @@ def main():
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
         # ecr_repositories' lifecycle options, without state (a template's lifecycle policy is replaced, not removed).
-        lifecycle=dict(type="dict", options={k: v for k, v in LIFECYCLE_OPTIONS.items() if k != "state"}),
+        lifecycle=dict(
+            type="dict",
+            # A template holds no images: nothing to preview or guard.
+            options={k: v for k, v in LIFECYCLE_OPTIONS.items() if k not in ("state", "preview", "max_expire_percent")},
+        ),
         **GRANT_SPEC,
         policy=dict(type="json"),
         allow_public=dict(type="bool", default=False),

@@ -112,8 +112,10 @@ def _repository_policy(params, partition):
     try:
         if policy is not None:
             return validate_document(policy, allow_public=allow_public)
-        if grants:
-            cleaned = validate_grants(grants, allow_public=allow_public)
+        if grants or params.get("pull_through_cache"):
+            # pull_through_cache adds ecr:BatchImportUpstreamImage to the grants (refused without any grant).
+            flags = {"pull_through_cache": True} if params.get("pull_through_cache") else {}
+            cleaned = validate_grants(dict(grants, **flags), allow_public=allow_public)
             return grants_to_document(cleaned, partition) if cleaned else None
     except ECRError as e:
         raise RegistrySettingsError(message=e.message, option=e.option) from e

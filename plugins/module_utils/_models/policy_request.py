@@ -253,7 +253,7 @@ def plan(current, desired=None, purge_statements=True, state="present", partitio
         changed = policies_differ(current, target)
     warnings = []
     if changed and purge_statements:
-        _, owned, _, grant_owner = _ours(desired, partition, owner, resource)
+        owned, grant_owner = _ours(desired, partition, owner, resource)[1::2]
         warnings = foreign_removals(current, target, owned, partition, grant_owner)
     return {"target": target, "changed": changed, "warnings": warnings}
 

@@ -358,3 +358,16 @@ def test_registry_block_problems_before_any_write(block, message):
         "main", ["registries"], account_id="123456789012", region="eu-west-1", registries=_registries(block)
     )
     assert len(problems) == 1 and problems[0].startswith("ecr_registries[0].registry")
+
+
+def test_template_pull_through_cache_grant_adds_the_upstream_import():
+    """The template's grants take ecr_policy's pull_through_cache flag (and refuse it without a grant)."""
+    request = creation_template.validate_params(
+        {"prefix": "docker-hub/", "pull": ["111111111111"], "pull_through_cache": True}
+    )
+    actions = request["wanted"]["repository_policy"]["Statement"][0]["Action"]
+    assert "ecr:BatchImportUpstreamImage" in actions
+    plain = creation_template.validate_params({"prefix": "docker-hub/", "pull": ["111111111111"]})
+    assert "ecr:BatchImportUpstreamImage" not in plain["wanted"]["repository_policy"]["Statement"][0]["Action"]
+    with pytest.raises(RegistrySettingsError, match="pull_through_cache: adds ecr:BatchImportUpstreamImage"):
+        creation_template.validate_params({"prefix": "docker-hub/", "pull_through_cache": True})
