@@ -316,7 +316,7 @@ RESTRICTING_OPERATORS = ("StringEquals", "StringEqualsIgnoreCase", "StringLike",
 
 def _condition_restriction(operator, key, values):
     """None when ``operator`` on ``key`` with ``values`` pins who the caller is; otherwise why it does not."""
-    base = operator[len("ForAnyValue:") :] if operator.startswith("ForAnyValue:") else operator
+    base = operator.split(":", 1)[1] if operator.startswith("ForAnyValue:") else operator
     check = PRINCIPAL_CONDITION_KEYS.get(str(key).lower())
     if check is None:
         return f"{key} does not say who the caller is"
