@@ -39,10 +39,13 @@ _value:
   type: str
 """
 
-from ansible_collections.dockyard.ecr.plugins.module_utils._models.estate import failure_cause
+# The model is imported when the filter runs, not when the file is loaded: ansible-core loads every filter file
+# of the collection, in every worker process, until it finds the one a template asks for (docs/performance.md).
 
 
 def estate_failure(result, action=None, role_arn=None):
+    from ansible_collections.dockyard.ecr.plugins.module_utils._models.estate import failure_cause
+
     return failure_cause(result if isinstance(result, dict) else {}, action, role_arn)
 
 

@@ -74,10 +74,14 @@ _value:
 """
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.dockyard.ecr.plugins.module_utils._models import estate
+
+# The model is imported when the filter runs, not when the file is loaded: ansible-core loads every filter file
+# of the collection, in every worker process, until it finds the one a template asks for (docs/performance.md).
 
 
 def estate_registry(data, account_id=None, region=None, name=None, plan=True):
+    from ansible_collections.dockyard.ecr.plugins.module_utils._models import estate
+
     try:
         if isinstance(data, dict) or data is None:
             return estate.registry_block_plan(data, region)

@@ -49,10 +49,14 @@ _value:
 """
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.dockyard.ecr.plugins.module_utils._models import estate
+
+# The model is imported when the filter runs, not when the file is loaded: ansible-core loads every filter file
+# of the collection, in every worker process, until it finds the one a template asks for (docs/performance.md).
 
 
 def estate_repositories(data, account_id=None, region=None, name=None, defaults=None):
+    from ansible_collections.dockyard.ecr.plugins.module_utils._models import estate
+
     if defaults is not None:
         return estate.merged_repositories({"repository_defaults": defaults, "repositories": data})
     try:

@@ -53,10 +53,13 @@ _value:
   elements: str
 """
 
-from ansible_collections.dockyard.ecr.plugins.module_utils._models.estate import summary_lines
+# The model is imported when the filter runs, not when the file is loaded: ansible-core loads every filter file
+# of the collection, in every worker process, until it finds the one a template asks for (docs/performance.md).
 
 
 def estate_summary(host, account_id=None, region=None, registry_result=None, consumer_result=None, check_mode=False):
+    from ansible_collections.dockyard.ecr.plugins.module_utils._models.estate import summary_lines
+
     return summary_lines(account_id, region, host, registry_result or None, consumer_result or None, bool(check_mode))
 
 

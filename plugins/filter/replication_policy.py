@@ -53,11 +53,15 @@ _value:
 """
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import ECRError
-from ansible_collections.dockyard.ecr.plugins.module_utils._models.replication import registry_replication_policy
+
+# The model is imported when the filter runs, not when the file is loaded: ansible-core loads every filter file
+# of the collection, in every worker process, until it finds the one a template asks for (docs/performance.md).
 
 
 def replication_policy(data, account_id=None, region=None):
+    from ansible_collections.dockyard.ecr.plugins.module_utils._common.errors import ECRError
+    from ansible_collections.dockyard.ecr.plugins.module_utils._models.replication import registry_replication_policy
+
     if not account_id or not region:
         raise AnsibleFilterError("replication_policy: give account_id and region of the destination registry")
     try:

@@ -956,6 +956,64 @@ def host_problems(
     return problems
 
 
+def host_check(
+    host,
+    groups,
+    account_id=None,
+    region=None,
+    role_arn=None,
+    registries=None,
+    configure_registries=None,
+    roles=None,
+    legacy_repositories=None,
+    registry=None,
+):
+    """One host's check (``host_problems``) and, when it passes, what the later steps of configure.yml do for it,
+    so that a step with nothing to do is skipped by one condition:
+
+    - ``replication_policy``: the registry policy document the estate's registries that replicate into this
+      account and region need (``replication.registry_replication_policy``), None when none does;
+    - ``replication``: for a registry host, its entry's replication rules, None when the entry has no
+      ``replication`` key (its replication configuration is left alone);
+    - ``registry``: for a registry host, its entry's ``registry`` block as written (checked), ``{}`` when none.
+
+    ``problems`` lists what is wrong, as messages naming the variable and the fix; the other keys are None then.
+    Pure: used before any AWS call.
+    """
+    check = {"problems": [], "replication_policy": None, "replication": None, "registry": None}
+    problems = host_problems(
+        host,
+        groups,
+        account_id=account_id,
+        region=region,
+        role_arn=role_arn,
+        registries=registries,
+        configure_registries=configure_registries,
+        roles=roles,
+        legacy_repositories=legacy_repositories,
+        registry=registry,
+    )
+    if problems:
+        return dict(check, problems=problems)
+    account = str(account_id)
+    try:
+        check["replication_policy"] = replication.registry_replication_policy(registries or [], account, region)
+        if "registries" in list(groups or []):
+            check["replication"] = registry_replication(registries, account, region, registry)
+            check["registry"] = registry_settings(registries, account, region, registry, plan=False)
+    except ECRError as e:
+        return dict(check, problems=[e.message])
+    return check
+
+
+def check_message(host, account_id, region, problems):
+    """The failure message of a host whose data has problems (``host_check``), naming the account."""
+    return (
+        f"Account {account_id if account_id is not None else '(unknown)'} ({host}, {region or 'no region'}): "
+        f"{'; '.join(problems)}. Nothing was changed in this account; the other accounts go on."
+    )
+
+
 def registry_replication(registries, account_id, region, name=None):
     """The replication rules of the registry of this account and region (or name), as ecr_replication takes them;
     None when the estate says nothing about its replication (or has no such registry)."""

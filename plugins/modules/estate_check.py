@@ -1,0 +1,151 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the dockyard.ecr project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+---
+module: estate_check
+version_added: 0.1.0
+short_description: Check one account's part of the estate on the controller, before anything is written
+description:
+  - Checks one inventory host of C(playbooks/configure.yml) (an AWS account and region) without calling AWS, the
+    way the C(dockyard.ecr.estate_problems) filter does, and fails the host with one message naming every
+    problem (the variable and the fix) and the account. The other hosts go on.
+  - Checks the account ID, region and role ARN, O(registries), and, for a host of the group C(registries), that
+    O(registries) has its registry, with a valid C(registry) block; for a host of the group C(consumers),
+    O(roles) and that every name of O(configure_registries) is a registry of O(registries).
+  - When the host passes, returns what the later steps of C(playbooks/configure.yml) need to know whether they
+    have anything to do (RV(replication_policy), RV(replication), RV(registry)), so that a step with nothing to do
+    is skipped by one condition.
+  - Runs on the controller only (an action plugin, no module is sent to the host); it reads only the host's own
+    variables and the inventory-level C(ecr_registries), never another host's.
+author:
+  - dockyard.ecr developers (@dockyard)
+options:
+  host:
+    description:
+      - The host's name, in messages.
+      - If not set, C(inventory_hostname).
+    type: str
+  groups:
+    description:
+      - The host's groups; C(registries) and C(consumers) say what is checked.
+      - If not set, C(group_names).
+    type: list
+    elements: str
+  account_id:
+    description:
+      - The host's account ID (C(aws_account_id)), 12 digits.
+    type: raw
+  region:
+    description:
+      - The host's region (C(aws_region)).
+    type: str
+  role_arn:
+    description:
+      - The role the modules assume in this account (C(aws_role_arn)); it must be a role of O(account_id), in the
+        partition of O(region).
+    type: str
+  registries:
+    description:
+      - The estate (C(ecr_registries)), a list of C({name, account_id, region, repository_defaults, repositories,
+        replication, registry}) (docs/multi-account.md).
+    type: raw
+  configure_registries:
+    description:
+      - For a consumer, the names of the registries of O(registries) it uses (C(configure_registries)).
+    type: raw
+  roles:
+    description:
+      - For a consumer, its roles (C(remote_access_roles)).
+    type: raw
+  legacy_repositories:
+    description:
+      - C(ecr_repositories), to point a host still using the older layout to the new one.
+    type: raw
+  registry:
+    description:
+      - C(ecr_registry), the name of this host's registry when it is not found by account and region.
+    type: str
+attributes:
+  action:
+    description: Runs on the controller, as an action plugin.
+    support: full
+  check_mode:
+    support: full
+    details:
+      - This action does not modify state.
+  diff_mode:
+    support: N/A
+    details:
+      - This action does not modify state.
+  idempotent:
+    support: full
+    details:
+      - This action does not modify state.
+notes:
+  - No AWS call. It is not in the C(group/dockyard.ecr.ecr) action group, so the credentials given there do not
+    reach it.
+seealso:
+  - module: dockyard.ecr.ecr_repositories
+  - module: dockyard.ecr.ecr_remote_access
+  - module: dockyard.ecr.ecr_policy
+  - module: dockyard.ecr.ecr_replication
+extends_documentation_fragment:
+  - dockyard.ecr.attributes
+"""
+
+EXAMPLES = r"""
+- name: Check this account's data before anything is written
+  dockyard.ecr.estate_check:
+    account_id: "{{ aws_account_id | default(omit) }}"
+    region: "{{ aws_region | default(omit) }}"
+    role_arn: "{{ aws_role_arn | default(omit) }}"
+    registries: "{{ ecr_registries | default(omit) }}"
+    configure_registries: "{{ configure_registries | default(omit) }}"
+    roles: "{{ remote_access_roles | default(omit) }}"
+  register: estate
+
+- name: Let the registries that replicate here do so
+  dockyard.ecr.ecr_policy:
+    scope: registry
+    policy: "{{ estate.replication_policy }}"
+    purge_statements: false
+  when: estate.replication_policy is not none
+"""
+
+RETURN = r"""
+problems:
+  description: What is wrong with the host's data, one message each; empty when it can go on.
+  returned: always
+  type: list
+  elements: str
+  sample: ["aws_region: give the region of this account's host, for example us-east-1"]
+replication_policy:
+  description:
+    - The registry policy document that lets the registries of O(registries) that replicate into this account and
+      region from other accounts do so (one statement per source registry, as
+      RV(dockyard.ecr.ecr_replication#module:destination_policies) has it), for M(dockyard.ecr.ecr_policy) with
+      O(dockyard.ecr.ecr_policy#module:purge_statements=false).
+    - V(null) when no registry replicates here, or the host has problems.
+  returned: always
+  type: dict
+replication:
+  description:
+    - For a host of the group C(registries), the C(replication) rules of its entry, as
+      M(dockyard.ecr.ecr_replication) takes them.
+    - V(null) when the entry has no C(replication) key (its replication configuration is left alone), for other
+      hosts, and when the host has problems.
+  returned: always
+  type: list
+  elements: dict
+registry:
+  description:
+    - For a host of the group C(registries), its entry's C(registry) block as written (checked), as the
+      C(repositories) role's C(repositories_registry) takes it; V({}) when the entry has none.
+    - V(null) for other hosts, and when the host has problems.
+  returned: always
+  type: dict
+"""
