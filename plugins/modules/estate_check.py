@@ -17,7 +17,7 @@ description:
     O(registries) has its registry, with a valid C(registry) block; for a host of the group C(consumers),
     O(roles) and that every name of O(configure_registries) is a registry of O(registries).
   - When the host passes, returns what the later steps of C(playbooks/configure.yml) need to know whether they
-    have anything to do (RV(replication_policy), RV(replication), RV(registry)), so that a step with nothing to do
+    have anything to do (RV(replication_policy), RV(replication), RV(registry)) and, for a registry, its repositories (RV(repositories)), so that a step with nothing to do
     is skipped by one condition.
   - Runs on the controller only (an action plugin, no module is sent to the host); it reads only the host's own
     variables and the inventory-level C(ecr_registries), never another host's.
@@ -27,47 +27,57 @@ options:
   host:
     description:
       - The host's name, in messages.
-      - If not set, C(inventory_hostname).
+      - If not set, the variable C(inventory_hostname).
     type: str
   groups:
     description:
       - The host's groups; C(registries) and C(consumers) say what is checked.
-      - If not set, C(group_names).
+      - If not set, the variable C(group_names).
     type: list
     elements: str
   account_id:
     description:
-      - The host's account ID (C(aws_account_id)), 12 digits.
+      - The host's account ID, 12 digits.
+      - If not set, the variable C(aws_account_id).
     type: raw
   region:
     description:
-      - The host's region (C(aws_region)).
+      - The host's region.
+      - If not set, the variable C(aws_region).
     type: str
   role_arn:
     description:
-      - The role the modules assume in this account (C(aws_role_arn)); it must be a role of O(account_id), in the
-        partition of O(region).
+      - The role the modules assume in this account; it must be a role of O(account_id), in the partition of
+        O(region).
+      - If not set, the variable C(aws_role_arn).
     type: str
   registries:
     description:
-      - The estate (C(ecr_registries)), a list of C({name, account_id, region, repository_defaults, repositories,
-        replication, registry}) (docs/multi-account.md).
+      - The estate, a list of C({name, account_id, region, repository_defaults, repositories, replication,
+        registry}) (docs/multi-account.md).
+      - If not set, the variable C(ecr_registries), read by the plugin rather than passed as an argument: a task
+        argument would be validated and sent back from the worker with the result, for every host, and the estate
+        of a fleet is large.
     type: raw
   configure_registries:
     description:
-      - For a consumer, the names of the registries of O(registries) it uses (C(configure_registries)).
+      - For a consumer, the names of the registries of O(registries) it uses.
+      - If not set, the variable C(configure_registries).
     type: raw
   roles:
     description:
-      - For a consumer, its roles (C(remote_access_roles)).
+      - For a consumer, its roles.
+      - If not set, the variable C(remote_access_roles).
     type: raw
   legacy_repositories:
     description:
-      - C(ecr_repositories), to point a host still using the older layout to the new one.
+      - The older layout's repositories, to point a host still using it to the new one.
+      - If not set, the variable C(ecr_repositories).
     type: raw
   registry:
     description:
-      - C(ecr_registry), the name of this host's registry when it is not found by account and region.
+      - The name of this host's registry when it is not found by account and region.
+      - If not set, the variable C(ecr_registry).
     type: str
 attributes:
   action:
@@ -98,15 +108,21 @@ extends_documentation_fragment:
 """
 
 EXAMPLES = r"""
-- name: Check this account's data before anything is written
-  dockyard.ecr.estate_check:
-    account_id: "{{ aws_account_id | default(omit) }}"
-    region: "{{ aws_region | default(omit) }}"
-    role_arn: "{{ aws_role_arn | default(omit) }}"
-    registries: "{{ ecr_registries | default(omit) }}"
-    configure_registries: "{{ configure_registries | default(omit) }}"
-    roles: "{{ remote_access_roles | default(omit) }}"
+- name: Check this account's data before anything is written (from aws_account_id, aws_region, ecr_registries, ...)
+  dockyard.ecr.estate_check: {}
   register: estate
+
+- name: Check a registry account given explicitly
+  dockyard.ecr.estate_check:
+    groups: [registries]
+    account_id: "123456789012"
+    region: eu-west-1
+    registries:
+      - name: main
+        account_id: "123456789012"
+        region: eu-west-1
+        repositories:
+          - name: team/app
 
 - name: Let the registries that replicate here do so
   dockyard.ecr.ecr_policy:
@@ -148,4 +164,13 @@ registry:
     - V(null) for other hosts, and when the host has problems.
   returned: always
   type: dict
+repositories:
+  description:
+    - For a host of the group C(registries), the repositories of its entry with the entry's C(repository_defaults)
+      filled in (a key an entry gives replaces the default's whole), as M(dockyard.ecr.ecr_repositories) takes them
+      in O(dockyard.ecr.ecr_repositories#module:repositories).
+    - V(null) for other hosts, and when the host has problems.
+  returned: always
+  type: list
+  elements: dict
 """

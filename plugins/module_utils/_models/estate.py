@@ -975,12 +975,14 @@ def host_check(
       account and region need (``replication.registry_replication_policy``), None when none does;
     - ``replication``: for a registry host, its entry's replication rules, None when the entry has no
       ``replication`` key (its replication configuration is left alone);
-    - ``registry``: for a registry host, its entry's ``registry`` block as written (checked), ``{}`` when none.
+    - ``registry``: for a registry host, its entry's ``registry`` block as written (checked), ``{}`` when none;
+    - ``repositories``: for a registry host, its entry's repositories with the entry's ``repository_defaults``
+      filled in (``merged_repositories``), as ecr_repositories takes them.
 
     ``problems`` lists what is wrong, as messages naming the variable and the fix; the other keys are None then.
     Pure: used before any AWS call.
     """
-    check = {"problems": [], "replication_policy": None, "replication": None, "registry": None}
+    check = {"problems": [], "replication_policy": None, "replication": None, "registry": None, "repositories": None}
     problems = host_problems(
         host,
         groups,
@@ -999,8 +1001,10 @@ def host_check(
     try:
         check["replication_policy"] = replication.registry_replication_policy(registries or [], account, region)
         if "registries" in list(groups or []):
-            check["replication"] = registry_replication(registries, account, region, registry)
+            found = find_registry(registries, account, region, registry)
+            check["replication"] = found.get("replication")
             check["registry"] = registry_settings(registries, account, region, registry, plan=False)
+            check["repositories"] = merged_repositories(found)
     except ECRError as e:
         return dict(check, problems=[e.message])
     return check
