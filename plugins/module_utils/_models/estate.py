@@ -975,14 +975,24 @@ def host_check(
       account and region need (``replication.registry_replication_policy``), None when none does;
     - ``replication``: for a registry host, its entry's replication rules, None when the entry has no
       ``replication`` key (its replication configuration is left alone);
-    - ``registry``: for a registry host, its entry's ``registry`` block as written (checked), ``{}`` when none;
+    - ``registry``: for a registry host, its entry's ``registry`` block as written (checked), None when it has
+      none (or an empty one);
+    - ``converge_registry``: whether any of these three has something to converge in this account (one condition
+      for all the registry-level steps);
     - ``repositories``: for a registry host, its entry's repositories with the entry's ``repository_defaults``
       filled in (``merged_repositories``), as ecr_repositories takes them.
 
     ``problems`` lists what is wrong, as messages naming the variable and the fix; the other keys are None then.
     Pure: used before any AWS call.
     """
-    check = {"problems": [], "replication_policy": None, "replication": None, "registry": None, "repositories": None}
+    check = {
+        "problems": [],
+        "replication_policy": None,
+        "replication": None,
+        "registry": None,
+        "converge_registry": False,
+        "repositories": None,
+    }
     problems = host_problems(
         host,
         groups,
@@ -1003,10 +1013,11 @@ def host_check(
         if "registries" in list(groups or []):
             found = find_registry(registries, account, region, registry)
             check["replication"] = found.get("replication")
-            check["registry"] = registry_settings(registries, account, region, registry, plan=False)
+            check["registry"] = registry_settings(registries, account, region, registry, plan=False) or None
             check["repositories"] = merged_repositories(found)
     except ECRError as e:
         return dict(check, problems=[e.message])
+    check["converge_registry"] = any(check[key] is not None for key in ("replication_policy", "replication", "registry"))
     return check
 
 
