@@ -17,7 +17,7 @@ description:
     O(registries) has its registry, with a valid C(registry) block; for a host of the group C(consumers),
     O(roles) and that every name of O(configure_registries) is a registry of O(registries).
   - When the host passes, returns what the later steps of C(playbooks/configure.yml) need to know whether they
-    have anything to do (RV(replication_policy), RV(replication), RV(registry)) and, for a registry, its repositories (RV(repositories)), so that a step with nothing to do
+    have anything to do (RV(replication_policy), RV(replication), RV(registry), in one RV(converge_registry)) and, for a registry, its repositories (RV(repositories)), so that a step with nothing to do
     is skipped by one condition.
   - Runs on the controller only (an action plugin, no module is sent to the host); it reads only the host's own
     variables and the inventory-level C(ecr_registries), never another host's.
@@ -55,9 +55,8 @@ options:
     description:
       - The estate, a list of C({name, account_id, region, repository_defaults, repositories, replication,
         registry}) (docs/multi-account.md).
-      - If not set, the variable C(ecr_registries), read by the plugin rather than passed as an argument: a task
-        argument would be validated and sent back from the worker with the result, for every host, and the estate
-        of a fleet is large.
+      - If not set, the variable C(ecr_registries). The plugin reads it itself, so that the estate of a fleet is
+        not a task argument, which Ansible would validate and send back from the worker with every host's result.
     type: raw
   configure_registries:
     description:
@@ -164,6 +163,13 @@ registry:
     - V(null) for other hosts, and when the host has problems.
   returned: always
   type: dict
+converge_registry:
+  description:
+    - Whether the account has registry-level settings to converge, that is whether any of RV(replication_policy),
+      RV(replication) and RV(registry) is not V(null); C(playbooks/configure.yml) includes its registry-level steps
+      on this one condition.
+  returned: always
+  type: bool
 repositories:
   description:
     - For a host of the group C(registries), the repositories of its entry with the entry's C(repository_defaults)

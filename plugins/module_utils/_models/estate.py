@@ -1017,7 +1017,9 @@ def host_check(
             check["repositories"] = merged_repositories(found)
     except ECRError as e:
         return dict(check, problems=[e.message])
-    check["converge_registry"] = any(check[key] is not None for key in ("replication_policy", "replication", "registry"))
+    check["converge_registry"] = any(
+        check[key] is not None for key in ("replication_policy", "replication", "registry")
+    )
     return check
 
 
