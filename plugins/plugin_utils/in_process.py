@@ -168,24 +168,38 @@ def refusal(
 
 @contextlib.contextmanager
 def _process_state(environment):
-    """The task's environment in os.environ for the run; what a module run can change, restored after it."""
-    # Imported here: ansible-core 2.17 and 2.18 reach this only when _core_loader() succeeded.
-    from ansible.module_utils import basic
+    """The task's environment in os.environ for the run; what a module run can change, restored after it.
+
+    ansible.module_utils behaves as in a module process: module_utils' ``_internal.is_controller`` false (else a
+    module's warnings and deprecations would go to the controller's display instead of the module's result) and
+    tracebacks enabled as the module arguments say (``_ansible_tracebacks_for``, which the controller computed
+    from the same configuration).
+    """
+    # Imported here: ansible-core 2.17 and 2.18 never get this far (_core_loader()).
+    from ansible.module_utils import _internal, basic
+    from ansible.module_utils._internal import _traceback
     from ansible.module_utils.common import warnings as module_warnings
 
     saved_environ = dict(os.environ)
     saved_cwd = os.getcwd()
     saved_warnings = dict(module_warnings._global_warnings)
     saved_deprecations = dict(module_warnings._global_deprecations)
-    saved_args = basic._ANSIBLE_ARGS, basic._ANSIBLE_PROFILE
+    saved_args = basic._ANSIBLE_ARGS, basic._ANSIBLE_PROFILE, basic._PARSED_MODULE_ARGS
+    saved_controller = _internal.is_controller
+    saved_traceback = _traceback._is_traceback_enabled, _traceback._module_tracebacks_enabled_events
     module_warnings._global_warnings.clear()
     module_warnings._global_deprecations.clear()
+    _internal.is_controller = False
+    _traceback._is_traceback_enabled = _traceback._is_module_traceback_enabled
+    _traceback._module_tracebacks_enabled_events = None
     stdout, stderr = io.StringIO(), io.StringIO()
     try:
         os.environ.update((str(k), str(v)) for k, v in environment.items())
         with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
             yield stdout, stderr
     finally:
+        _internal.is_controller = saved_controller
+        _traceback._is_traceback_enabled, _traceback._module_tracebacks_enabled_events = saved_traceback
         os.environ.clear()
         os.environ.update(saved_environ)
         os.chdir(saved_cwd)
@@ -193,7 +207,7 @@ def _process_state(environment):
         module_warnings._global_warnings.update(saved_warnings)
         module_warnings._global_deprecations.clear()
         module_warnings._global_deprecations.update(saved_deprecations)
-        basic._ANSIBLE_ARGS, basic._ANSIBLE_PROFILE = saved_args
+        basic._ANSIBLE_ARGS, basic._ANSIBLE_PROFILE, basic._PARSED_MODULE_ARGS = saved_args
 
 
 class ModuleAction(ActionBase):
