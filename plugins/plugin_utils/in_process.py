@@ -22,7 +22,7 @@ It runs in-process only when that is equivalent to the normal execution (:func:`
   discovery (``auto``), which may pick another Python;
 - ansible-core offers what it needs (2.19 and later: ``_loader.run_module`` and ``basic._ANSIBLE_PROFILE``; on
   2.17 and 2.18 every task takes the normal path), no AnsiballZ extension (debugger, coverage) is configured, and
-  neither ``ANSIBLE_KEEP_REMOTE_FILES`` nor ``PYTHON_MODULE_RLIMIT_NOFILE`` is set;
+  ``ANSIBLE_KEEP_REMOTE_FILES`` is not set;
 - the module and :data:`PRELOAD` imported without error (a missing boto3 takes the normal path, where the module
   reports it as it always does);
 - it is not switched off: the variable ``dockyard_ecr_in_process: false`` (any level: host, group, play, task) or
@@ -33,6 +33,7 @@ the same either way: the module arguments after core merged ``module_defaults`` 
 ``_update_module_args`` added check mode, diff, no_log, verbosity and the other ``_ansible_*`` keys; the arguments
 serialized with the module's serialization profile; the task's ``environment:`` in ``os.environ`` for the run; a
 private temporary directory as ``_ansible_tmpdir``, removed afterwards (``atexit`` does not run in forked workers);
+the soft limit of open files set from ``PYTHON_MODULE_RLIMIT_NOFILE`` for the run, as the AnsiballZ wrapper sets it;
 the module's stdout read with ``_parse_returned_data`` and cleaned as ``_execute_module`` cleans it; an exception
 turned into the failed result AnsiballZ makes of it (``_loader.run_module`` does it in both cases).
 
@@ -49,6 +50,7 @@ import importlib
 import inspect
 import io
 import os
+import resource
 import shutil
 import sys
 import tempfile
@@ -134,7 +136,6 @@ def refusal(
     core_supported,
     extensions,
     keep_remote_files,
-    rlimit_nofile,
     import_errors,
 ):
     """Why the module must run in a new process (the normal way), or None when in-process is equivalent."""
@@ -159,21 +160,34 @@ def refusal(
         return "AnsiballZ extensions are configured (%s)" % ", ".join(extensions)
     if keep_remote_files:
         return "ANSIBLE_KEEP_REMOTE_FILES is set"
-    if rlimit_nofile:
-        return "PYTHON_MODULE_RLIMIT_NOFILE is set"
     if import_errors:
         return "importing failed: %s" % "; ".join("%s (%s)" % item for item in sorted(import_errors.items()))
     return None
 
 
+def _set_nofile(rlimit_nofile):
+    """The soft limit of open files as AnsiballZ's wrapper sets it; the limits before, or None when unchanged."""
+    if not rlimit_nofile:
+        return None
+    existing_soft, existing_hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    requested_soft = min(existing_hard, rlimit_nofile)
+    if requested_soft == existing_soft:
+        return None
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (requested_soft, existing_hard))
+    except ValueError:
+        return None
+    return existing_soft, existing_hard
+
+
 @contextlib.contextmanager
-def _process_state(environment):
+def _process_state(environment, rlimit_nofile):
     """The task's environment in os.environ for the run; what a module run can change, restored after it.
 
     ansible.module_utils behaves as in a module process: module_utils' ``_internal.is_controller`` false (else a
     module's warnings and deprecations would go to the controller's display instead of the module's result) and
     tracebacks enabled as the module arguments say (``_ansible_tracebacks_for``, which the controller computed
-    from the same configuration).
+    from the same configuration). The soft limit of open files as the AnsiballZ wrapper sets it (_wrapper.py).
     """
     # Imported here: ansible-core 2.17 and 2.18 never get this far (_core_loader()).
     from ansible.module_utils import _internal, basic
@@ -193,11 +207,14 @@ def _process_state(environment):
     _traceback._is_traceback_enabled = _traceback._is_module_traceback_enabled
     _traceback._module_tracebacks_enabled_events = None
     stdout, stderr = io.StringIO(), io.StringIO()
+    saved_nofile = _set_nofile(rlimit_nofile)
     try:
         os.environ.update((str(k), str(v)) for k, v in environment.items())
         with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
             yield stdout, stderr
     finally:
+        if saved_nofile is not None:
+            resource.setrlimit(resource.RLIMIT_NOFILE, saved_nofile)
         _internal.is_controller = saved_controller
         _traceback._is_traceback_enabled, _traceback._module_tracebacks_enabled_events = saved_traceback
         os.environ.clear()
@@ -260,7 +277,6 @@ class ModuleAction(ActionBase):
             core_supported=loader is not None,
             extensions=self._extensions(task_vars) if loader is not None else (),
             keep_remote_files=C.DEFAULT_KEEP_REMOTE_FILES,
-            rlimit_nofile=C.config.get_config_value("PYTHON_MODULE_RLIMIT_NOFILE", variables=task_vars),
             import_errors={
                 name: _PRELOAD_ERRORS[name] for name in PRELOAD + (self._module_fqn,) if name in _PRELOAD_ERRORS
             },
@@ -281,6 +297,13 @@ class ModuleAction(ActionBase):
         # Module METADATA (serialization profiles) is experimental in ansible-core and off unless configured; our
         # modules declare none, so the profile is 'legacy' as module_common._get_module_metadata would say.
         return "legacy"
+
+    def _rlimit_nofile(self, task_vars):
+        # As module_common._find_module_utils reads it for the AnsiballZ wrapper.
+        value = C.config.get_config_value("PYTHON_MODULE_RLIMIT_NOFILE", variables=task_vars)
+        if not isinstance(value, int):
+            value = int(self._templar.template(value) or 0)
+        return value
 
     def _tmp_root(self):
         remote_tmp = self.get_shell_option("remote_tmp", default="~/.ansible/tmp")
@@ -305,6 +328,7 @@ class ModuleAction(ActionBase):
         json_params = json.dumps(dict(ANSIBLE_MODULE_ARGS=module_args), cls=encoder).encode()
         environment = {}
         self._compute_environment_string(environment)
+        rlimit_nofile = self._rlimit_nofile(task_vars)
         display.vvv(IN_PROCESS_MESSAGE % module_name)
         # The parent imported the module under its own name (for its imports); runpy runs it as __main__ and
         # warns when the name is already imported.
@@ -312,7 +336,7 @@ class ModuleAction(ActionBase):
         rc = 0
         keep_tmpdir = False
         try:
-            with _process_state(environment) as (stdout, stderr):
+            with _process_state(environment, rlimit_nofile) as (stdout, stderr):
                 try:
                     loader.run_module(
                         json_params=json_params,

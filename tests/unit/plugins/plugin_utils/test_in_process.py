@@ -11,6 +11,7 @@ module (fixtures/fake_ecr_module.py) that reports what it saw."""
 
 import json
 import os
+import resource
 import sys
 
 import pytest
@@ -39,7 +40,6 @@ def decide(**overrides):
         core_supported=True,
         extensions=(),
         keep_remote_files=False,
-        rlimit_nofile=0,
         import_errors={},
     )
     facts.update(overrides)
@@ -71,7 +71,6 @@ def test_in_process_when_equivalent(connection):
         (dict(core_supported=False), "this ansible-core cannot run modules in-process"),
         (dict(extensions=("_coverage",)), "AnsiballZ extensions are configured (_coverage)"),
         (dict(keep_remote_files=True), "ANSIBLE_KEEP_REMOTE_FILES is set"),
-        (dict(rlimit_nofile=1024), "PYTHON_MODULE_RLIMIT_NOFILE is set"),
         (dict(import_errors={"boto3": "ModuleNotFoundError: No module named 'boto3'"}), "importing failed: boto3"),
     ],
 )
@@ -263,3 +262,14 @@ def test_a_delegated_task_uses_the_delegated_host_interpreter(fake):
     assert run.refusal().startswith("the task's Python (/usr/bin/python3)")
     run.task_vars["ansible_delegated_vars"] = {"elsewhere": {"ansible_python_interpreter": sys.executable}}
     assert run.refusal() is None
+
+
+def test_the_open_files_limit_as_ansiballz_sets_it(fake):
+    before = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = min(before[1], 512)
+    run = fake()
+    # ansible-test sets it (ANSIBLE_PYTHON_MODULE_RLIMIT_NOFILE); the AnsiballZ wrapper lowers the soft limit to it
+    run.task_vars["ansible_python_module_rlimit_nofile"] = wanted
+    assert run.refusal() is None
+    assert run.run()["seen"]["nofile"] == [wanted, before[1]]
+    assert resource.getrlimit(resource.RLIMIT_NOFILE) == before
