@@ -43,6 +43,11 @@ worker, so the state a module run can change is saved and restored around each r
 ``AWS_SESSION_TOKEN`` from ``AWS_SECURITY_TOKEN``; AnsibleModule may set the locale), the working directory,
 ``sys.stdout``/``sys.stderr``, the module-side warning and deprecation lists, ``basic._ANSIBLE_ARGS``. The module
 source runs afresh as ``__main__`` each time, as in its own process.
+
+One difference remains by design: warnings and deprecations that module_utils give while they are imported (for
+example ansible-core 2.21's deprecation of ``ansible.module_utils._text`` imports, which amazon.aws 10 makes) are
+given once, when ``ansible-playbook`` loads the action plugin and imports them, on the controller's display,
+instead of in the result of every task.
 """
 
 import contextlib
@@ -54,14 +59,13 @@ import resource
 import shutil
 import sys
 import tempfile
-from collections.abc import Sequence
 
 from ansible import constants as C
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
+from ansible.plugins.action.normal import ActionModule as NormalAction
 from ansible.utils.display import Display
 from ansible.utils.vars import merge_hash
-from ansible.vars.clean import remove_internal_keys
 
 display = Display()
 
@@ -227,30 +231,22 @@ def _process_state(environment, rlimit_nofile):
         basic._ANSIBLE_ARGS, basic._ANSIBLE_PROFILE, basic._PARSED_MODULE_ARGS = saved_args
 
 
-class ModuleAction(ActionBase):
-    """The action plugin of a dockyard.ecr module: the module in-process when equivalent, else the normal way."""
-
-    _supports_check_mode = True
-    _supports_async = True
+class ModuleAction(NormalAction):
+    """The action plugin of a dockyard.ecr module: the module in-process when equivalent, else ansible-core's
+    ``normal`` action (what runs a module that has no action plugin), unchanged."""
 
     # ansible_collections.dockyard.ecr.plugins.modules.<name>, set by module_action().
     _module_fqn = None
 
     def run(self, tmp=None, task_vars=None):
-        # What ansible.builtin.normal does, with the module run in-process when that is equivalent.
-        result = super().run(tmp, task_vars)
-        del tmp
         task_vars = task_vars or {}
-        wrap_async = self._task.async_val and not self._connection.has_native_async
         reason = self._refusal(task_vars)
-        if reason is None:
-            result = merge_hash(result, self._execute_module_in_process(task_vars))
-        else:
+        if reason is not None:
             display.vvvv("dockyard.ecr: running module %s in a new process: %s" % (self._task.action, reason))
-            result = merge_hash(result, self._execute_module(task_vars=task_vars, wrap_async=wrap_async))
-            if not wrap_async:
-                self._remove_tmp_path(self._connection._shell.tmpdir)
-        return result
+            return super().run(tmp, task_vars)
+        # What the normal action does (no async here: refusal() says so), with the module run in-process.
+        result = ActionBase.run(self, tmp, task_vars)
+        return merge_hash(result, self._execute_module_in_process(task_vars))
 
     # -- the decision -------------------------------------------------------------------------------------------
 
@@ -347,22 +343,39 @@ class ModuleAction(ActionBase):
                     )
                 except SystemExit as e:
                     rc = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
-            res = dict(rc=rc, stdout=stdout.getvalue(), stderr=stderr.getvalue())
-            data = self._parse_returned_data(res, profile)
-            # The rest is ActionBase._execute_module's handling of the returned data (ansible-core 2.19).
-            keep_tmpdir = data.pop("_ansible_suppress_tmpdir_delete", False)
-            if "results" in data and (not isinstance(data["results"], Sequence) or isinstance(data["results"], str)):
-                data["ansible_module_results"] = data["results"]
-                del data["results"]
-                display.warning("Found internal 'results' key in module return, renamed to 'ansible_module_results'.")
-            remove_internal_keys(data)
-            for name in ("stdout", "stderr"):
-                if name in data and "%s_lines" % name not in data:
-                    data["%s_lines" % name] = (data.get(name, None) or "").splitlines()
+            out, err = stdout.getvalue(), stderr.getvalue()
+            res = dict(rc=rc, stdout=out, stdout_lines=out.splitlines(), stderr=err, stderr_lines=err.splitlines())
+            data, keep_tmpdir = _returned_data(self._parse_returned_data(res, profile))
             return data
         finally:
             if not keep_tmpdir:
                 shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+def _returned_data(parsed):
+    """What ActionBase._execute_module does with the parsed module result after _parse_returned_data: the result,
+    and whether the module asked to keep its temporary directory."""
+    if not isinstance(parsed, dict):
+        # ansible-core 2.21 and later: a UnifiedTaskResult (ansible._internal._task)
+        keep_tmpdir = bool(getattr(parsed, "suppress_tmpdir_delete", False))
+        parsed.remove_internal_keys()
+        return parsed.as_result_dict(for_round_trip=True), keep_tmpdir
+    # ansible-core 2.19 and 2.20
+    from collections.abc import Sequence
+
+    from ansible.vars.clean import remove_internal_keys
+
+    data = parsed
+    keep_tmpdir = bool(data.pop("_ansible_suppress_tmpdir_delete", False))
+    if "results" in data and (not isinstance(data["results"], Sequence) or isinstance(data["results"], str)):
+        data["ansible_module_results"] = data["results"]
+        del data["results"]
+        display.warning("Found internal 'results' key in module return, renamed to 'ansible_module_results'.")
+    remove_internal_keys(data)
+    for name in ("stdout", "stderr"):
+        if name in data and "%s_lines" % name not in data:
+            data["%s_lines" % name] = (data.get(name, None) or "").splitlines()
+    return data, keep_tmpdir
 
 
 def module_action(action_module_name):
