@@ -41,6 +41,7 @@ Process state: Ansible forks a worker per task and host, so nothing a module run
 ``os.environ``, the working directory) reaches another task. The items of a loop run one after the other in the same
 worker, so the state a module run can change is saved and restored around each run: ``os.environ`` (modules set
 ``AWS_SESSION_TOKEN`` from ``AWS_SECURITY_TOKEN``; AnsibleModule may set the locale), the working directory,
+``sys.path`` (without the current and the script's directory for the run, as in AnsiballZ),
 ``sys.stdout``/``sys.stderr``, the module-side warning and deprecation lists, ``basic._ANSIBLE_ARGS``. The module
 source runs afresh as ``__main__`` each time, as in its own process.
 
@@ -200,6 +201,10 @@ def _process_state(environment, rlimit_nofile):
 
     saved_environ = dict(os.environ)
     saved_cwd = os.getcwd()
+    saved_path = list(sys.path)
+    # As the AnsiballZ wrapper strips the current directory and its own directory from sys.path.
+    script_dir = os.path.dirname(os.path.realpath(sys.argv[0])) if sys.argv and sys.argv[0] else None
+    sys.path[:] = [entry for entry in sys.path if entry not in ("", ".", script_dir)]
     saved_warnings = dict(module_warnings._global_warnings)
     saved_deprecations = dict(module_warnings._global_deprecations)
     saved_args = basic._ANSIBLE_ARGS, basic._ANSIBLE_PROFILE, basic._PARSED_MODULE_ARGS
@@ -224,6 +229,7 @@ def _process_state(environment, rlimit_nofile):
         os.environ.clear()
         os.environ.update(saved_environ)
         os.chdir(saved_cwd)
+        sys.path[:] = saved_path
         module_warnings._global_warnings.clear()
         module_warnings._global_warnings.update(saved_warnings)
         module_warnings._global_deprecations.clear()

@@ -258,9 +258,12 @@ def test_warnings_and_deprecations_are_carried_once(fake):
 
 
 @in_process_core
-def test_the_task_environment_and_process_state(fake, tmp_path):
+def test_the_task_environment_and_process_state(fake, tmp_path, monkeypatch):
+    # the current directory on sys.path, as with `python -c`: not for the module (AnsiballZ strips it)
+    monkeypatch.syspath_prepend("")
     before = dict(os.environ)
     cwd = os.getcwd()
+    path = list(sys.path)
     result = fake(
         dict(set_environment="from-the-module", chdir=str(tmp_path)),
         environment=[{"FAKE_ECR_TASK_ENVIRONMENT": "from-the-task"}],
@@ -268,6 +271,8 @@ def test_the_task_environment_and_process_state(fake, tmp_path):
     assert result["seen"]["environment"] == "from-the-task"
     assert dict(os.environ) == before
     assert os.getcwd() == cwd
+    assert sys.path == path
+    assert "" not in result["seen"]["path"]
     # the next run in the same worker does not see what the last one set
     assert fake().run()["seen"]["set_before"] is None
 
