@@ -22,7 +22,7 @@ It runs in-process only when that is equivalent to the normal execution (:func:`
   discovery (``auto``), which may pick another Python;
 - ansible-core offers what it needs (2.19 and later: ``_loader.run_module`` and ``basic._ANSIBLE_PROFILE``; on
   2.17 and 2.18 every task takes the normal path), no AnsiballZ extension (debugger, coverage) is configured, and
-  neither ``ANSIBLE_KEEP_REMOTE_FILES`` nor ``PYTHON_MODULE_RLIMIT_NOFILE`` is set;
+  ``ANSIBLE_KEEP_REMOTE_FILES`` is not set;
 - the module and :data:`PRELOAD` imported without error (a missing boto3 takes the normal path, where the module
   reports it as it always does);
 - it is not switched off: the variable ``dockyard_ecr_in_process: false`` (any level: host, group, play, task) or
@@ -33,6 +33,7 @@ the same either way: the module arguments after core merged ``module_defaults`` 
 ``_update_module_args`` added check mode, diff, no_log, verbosity and the other ``_ansible_*`` keys; the arguments
 serialized with the module's serialization profile; the task's ``environment:`` in ``os.environ`` for the run; a
 private temporary directory as ``_ansible_tmpdir``, removed afterwards (``atexit`` does not run in forked workers);
+the soft limit of open files set from ``PYTHON_MODULE_RLIMIT_NOFILE`` for the run, as the AnsiballZ wrapper sets it;
 the module's stdout read with ``_parse_returned_data`` and cleaned as ``_execute_module`` cleans it; an exception
 turned into the failed result AnsiballZ makes of it (``_loader.run_module`` does it in both cases).
 
@@ -40,8 +41,14 @@ Process state: Ansible forks a worker per task and host, so nothing a module run
 ``os.environ``, the working directory) reaches another task. The items of a loop run one after the other in the same
 worker, so the state a module run can change is saved and restored around each run: ``os.environ`` (modules set
 ``AWS_SESSION_TOKEN`` from ``AWS_SECURITY_TOKEN``; AnsibleModule may set the locale), the working directory,
+``sys.path`` (without the current and the script's directory for the run, as in AnsiballZ),
 ``sys.stdout``/``sys.stderr``, the module-side warning and deprecation lists, ``basic._ANSIBLE_ARGS``. The module
 source runs afresh as ``__main__`` each time, as in its own process.
+
+One difference remains by design: warnings and deprecations that module_utils give while they are imported (for
+example ansible-core 2.21's deprecation of ``ansible.module_utils._text`` imports, which amazon.aws 10 makes) are
+given once, when ``ansible-playbook`` loads the action plugin and imports them, on the controller's display,
+instead of in the result of every task.
 """
 
 import contextlib
@@ -49,17 +56,17 @@ import importlib
 import inspect
 import io
 import os
+import resource
 import shutil
 import sys
 import tempfile
-from collections.abc import Sequence
 
 from ansible import constants as C
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
+from ansible.plugins.action.normal import ActionModule as NormalAction
 from ansible.utils.display import Display
 from ansible.utils.vars import merge_hash
-from ansible.vars.clean import remove_internal_keys
 
 display = Display()
 
@@ -134,7 +141,6 @@ def refusal(
     core_supported,
     extensions,
     keep_remote_files,
-    rlimit_nofile,
     import_errors,
 ):
     """Why the module must run in a new process (the normal way), or None when in-process is equivalent."""
@@ -159,21 +165,34 @@ def refusal(
         return "AnsiballZ extensions are configured (%s)" % ", ".join(extensions)
     if keep_remote_files:
         return "ANSIBLE_KEEP_REMOTE_FILES is set"
-    if rlimit_nofile:
-        return "PYTHON_MODULE_RLIMIT_NOFILE is set"
     if import_errors:
         return "importing failed: %s" % "; ".join("%s (%s)" % item for item in sorted(import_errors.items()))
     return None
 
 
+def _set_nofile(rlimit_nofile):
+    """The soft limit of open files as AnsiballZ's wrapper sets it; the limits before, or None when unchanged."""
+    if not rlimit_nofile:
+        return None
+    existing_soft, existing_hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    requested_soft = min(existing_hard, rlimit_nofile)
+    if requested_soft == existing_soft:
+        return None
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (requested_soft, existing_hard))
+    except ValueError:
+        return None
+    return existing_soft, existing_hard
+
+
 @contextlib.contextmanager
-def _process_state(environment):
+def _process_state(environment, rlimit_nofile):
     """The task's environment in os.environ for the run; what a module run can change, restored after it.
 
     ansible.module_utils behaves as in a module process: module_utils' ``_internal.is_controller`` false (else a
     module's warnings and deprecations would go to the controller's display instead of the module's result) and
     tracebacks enabled as the module arguments say (``_ansible_tracebacks_for``, which the controller computed
-    from the same configuration).
+    from the same configuration). The soft limit of open files as the AnsiballZ wrapper sets it (_wrapper.py).
     """
     # Imported here: ansible-core 2.17 and 2.18 never get this far (_core_loader()).
     from ansible.module_utils import _internal, basic
@@ -182,6 +201,10 @@ def _process_state(environment):
 
     saved_environ = dict(os.environ)
     saved_cwd = os.getcwd()
+    saved_path = list(sys.path)
+    # As the AnsiballZ wrapper strips the current directory and its own directory from sys.path.
+    script_dir = os.path.dirname(os.path.realpath(sys.argv[0])) if sys.argv and sys.argv[0] else None
+    sys.path[:] = [entry for entry in sys.path if entry not in ("", ".", script_dir)]
     saved_warnings = dict(module_warnings._global_warnings)
     saved_deprecations = dict(module_warnings._global_deprecations)
     saved_args = basic._ANSIBLE_ARGS, basic._ANSIBLE_PROFILE, basic._PARSED_MODULE_ARGS
@@ -193,16 +216,20 @@ def _process_state(environment):
     _traceback._is_traceback_enabled = _traceback._is_module_traceback_enabled
     _traceback._module_tracebacks_enabled_events = None
     stdout, stderr = io.StringIO(), io.StringIO()
+    saved_nofile = _set_nofile(rlimit_nofile)
     try:
         os.environ.update((str(k), str(v)) for k, v in environment.items())
         with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
             yield stdout, stderr
     finally:
+        if saved_nofile is not None:
+            resource.setrlimit(resource.RLIMIT_NOFILE, saved_nofile)
         _internal.is_controller = saved_controller
         _traceback._is_traceback_enabled, _traceback._module_tracebacks_enabled_events = saved_traceback
         os.environ.clear()
         os.environ.update(saved_environ)
         os.chdir(saved_cwd)
+        sys.path[:] = saved_path
         module_warnings._global_warnings.clear()
         module_warnings._global_warnings.update(saved_warnings)
         module_warnings._global_deprecations.clear()
@@ -210,30 +237,22 @@ def _process_state(environment):
         basic._ANSIBLE_ARGS, basic._ANSIBLE_PROFILE, basic._PARSED_MODULE_ARGS = saved_args
 
 
-class ModuleAction(ActionBase):
-    """The action plugin of a dockyard.ecr module: the module in-process when equivalent, else the normal way."""
-
-    _supports_check_mode = True
-    _supports_async = True
+class ModuleAction(NormalAction):
+    """The action plugin of a dockyard.ecr module: the module in-process when equivalent, else ansible-core's
+    ``normal`` action (what runs a module that has no action plugin), unchanged."""
 
     # ansible_collections.dockyard.ecr.plugins.modules.<name>, set by module_action().
     _module_fqn = None
 
     def run(self, tmp=None, task_vars=None):
-        # What ansible.builtin.normal does, with the module run in-process when that is equivalent.
-        result = super().run(tmp, task_vars)
-        del tmp
         task_vars = task_vars or {}
-        wrap_async = self._task.async_val and not self._connection.has_native_async
         reason = self._refusal(task_vars)
-        if reason is None:
-            result = merge_hash(result, self._execute_module_in_process(task_vars))
-        else:
+        if reason is not None:
             display.vvvv("dockyard.ecr: running module %s in a new process: %s" % (self._task.action, reason))
-            result = merge_hash(result, self._execute_module(task_vars=task_vars, wrap_async=wrap_async))
-            if not wrap_async:
-                self._remove_tmp_path(self._connection._shell.tmpdir)
-        return result
+            return super().run(tmp, task_vars)
+        # What the normal action does (no async here: refusal() says so), with the module run in-process.
+        result = ActionBase.run(self, tmp, task_vars)
+        return merge_hash(result, self._execute_module_in_process(task_vars))
 
     # -- the decision -------------------------------------------------------------------------------------------
 
@@ -260,7 +279,6 @@ class ModuleAction(ActionBase):
             core_supported=loader is not None,
             extensions=self._extensions(task_vars) if loader is not None else (),
             keep_remote_files=C.DEFAULT_KEEP_REMOTE_FILES,
-            rlimit_nofile=C.config.get_config_value("PYTHON_MODULE_RLIMIT_NOFILE", variables=task_vars),
             import_errors={
                 name: _PRELOAD_ERRORS[name] for name in PRELOAD + (self._module_fqn,) if name in _PRELOAD_ERRORS
             },
@@ -281,6 +299,13 @@ class ModuleAction(ActionBase):
         # Module METADATA (serialization profiles) is experimental in ansible-core and off unless configured; our
         # modules declare none, so the profile is 'legacy' as module_common._get_module_metadata would say.
         return "legacy"
+
+    def _rlimit_nofile(self, task_vars):
+        # As module_common._find_module_utils reads it for the AnsiballZ wrapper.
+        value = C.config.get_config_value("PYTHON_MODULE_RLIMIT_NOFILE", variables=task_vars)
+        if not isinstance(value, int):
+            value = int(self._templar.template(value) or 0)
+        return value
 
     def _tmp_root(self):
         remote_tmp = self.get_shell_option("remote_tmp", default="~/.ansible/tmp")
@@ -305,6 +330,7 @@ class ModuleAction(ActionBase):
         json_params = json.dumps(dict(ANSIBLE_MODULE_ARGS=module_args), cls=encoder).encode()
         environment = {}
         self._compute_environment_string(environment)
+        rlimit_nofile = self._rlimit_nofile(task_vars)
         display.vvv(IN_PROCESS_MESSAGE % module_name)
         # The parent imported the module under its own name (for its imports); runpy runs it as __main__ and
         # warns when the name is already imported.
@@ -312,7 +338,7 @@ class ModuleAction(ActionBase):
         rc = 0
         keep_tmpdir = False
         try:
-            with _process_state(environment) as (stdout, stderr):
+            with _process_state(environment, rlimit_nofile) as (stdout, stderr):
                 try:
                     loader.run_module(
                         json_params=json_params,
@@ -323,22 +349,39 @@ class ModuleAction(ActionBase):
                     )
                 except SystemExit as e:
                     rc = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
-            res = dict(rc=rc, stdout=stdout.getvalue(), stderr=stderr.getvalue())
-            data = self._parse_returned_data(res, profile)
-            # The rest is ActionBase._execute_module's handling of the returned data (ansible-core 2.19).
-            keep_tmpdir = data.pop("_ansible_suppress_tmpdir_delete", False)
-            if "results" in data and (not isinstance(data["results"], Sequence) or isinstance(data["results"], str)):
-                data["ansible_module_results"] = data["results"]
-                del data["results"]
-                display.warning("Found internal 'results' key in module return, renamed to 'ansible_module_results'.")
-            remove_internal_keys(data)
-            for name in ("stdout", "stderr"):
-                if name in data and "%s_lines" % name not in data:
-                    data["%s_lines" % name] = (data.get(name, None) or "").splitlines()
+            out, err = stdout.getvalue(), stderr.getvalue()
+            res = dict(rc=rc, stdout=out, stdout_lines=out.splitlines(), stderr=err, stderr_lines=err.splitlines())
+            data, keep_tmpdir = _returned_data(self._parse_returned_data(res, profile))
             return data
         finally:
             if not keep_tmpdir:
                 shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+def _returned_data(parsed):
+    """What ActionBase._execute_module does with the parsed module result after _parse_returned_data: the result,
+    and whether the module asked to keep its temporary directory."""
+    if not isinstance(parsed, dict):
+        # ansible-core 2.21 and later: a UnifiedTaskResult (ansible._internal._task)
+        keep_tmpdir = bool(getattr(parsed, "suppress_tmpdir_delete", False))
+        parsed.remove_internal_keys()
+        return parsed.as_result_dict(for_round_trip=True), keep_tmpdir
+    # ansible-core 2.19 and 2.20
+    from collections.abc import Sequence
+
+    from ansible.vars.clean import remove_internal_keys
+
+    data = parsed
+    keep_tmpdir = bool(data.pop("_ansible_suppress_tmpdir_delete", False))
+    if "results" in data and (not isinstance(data["results"], Sequence) or isinstance(data["results"], str)):
+        data["ansible_module_results"] = data["results"]
+        del data["results"]
+        display.warning("Found internal 'results' key in module return, renamed to 'ansible_module_results'.")
+    remove_internal_keys(data)
+    for name in ("stdout", "stderr"):
+        if name in data and "%s_lines" % name not in data:
+            data["%s_lines" % name] = (data.get(name, None) or "").splitlines()
+    return data, keep_tmpdir
 
 
 def module_action(action_module_name):
