@@ -311,3 +311,29 @@ def test_the_open_files_limit_as_ansiballz_sets_it(fake):
     assert run.refusal() is None
     assert run.run()["seen"]["nofile"] == [wanted, before[1]]
     assert resource.getrlimit(resource.RLIMIT_NOFILE) == before
+
+
+@in_process_core
+@pytest.mark.parametrize(
+    "task_fields, reason",
+    [
+        (dict(connection="ssh"), "the connection is ssh, not local"),
+        (dict(become=True), "become is set"),
+        (dict(async_val=30), "async is set"),
+    ],
+)
+def test_the_action_reads_the_task(fake, task_fields, reason):
+    assert fake(**task_fields).refusal() == reason
+
+
+@in_process_core
+def test_without_boto3_the_module_runs_the_normal_way(fake, monkeypatch):
+    # the parent could not import boto3: the module's own process says what is missing, as always
+    monkeypatch.setitem(in_process._PRELOAD_ERRORS, "boto3", "ModuleNotFoundError: No module named 'boto3'")
+    assert fake().refusal() == "importing failed: boto3 (ModuleNotFoundError: No module named 'boto3')"
+
+
+@in_process_core
+def test_the_environment_switch(fake, monkeypatch):
+    monkeypatch.setenv(in_process.SWITCH_ENVIRONMENT, "false")
+    assert fake().refusal() == "DOCKYARD_ECR_IN_PROCESS is false"
