@@ -19,7 +19,9 @@ ACCOUNT = "123456789012"
 
 
 def estate(**keys):
-    return [dict({"name": "main", "account_id": ACCOUNT, "region": "us-east-1", "repositories": [{"name": "a"}]}, **keys)]
+    return [
+        dict({"name": "main", "account_id": ACCOUNT, "region": "us-east-1", "repositories": [{"name": "a"}]}, **keys)
+    ]
 
 
 def host_vars(**extra):

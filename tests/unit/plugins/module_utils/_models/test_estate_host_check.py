@@ -86,7 +86,9 @@ def test_the_registry_is_found_by_name():
 
 def test_problems_leave_nothing_to_do():
     registries = [entry(SOURCE, replication=REPLICATION)]
-    check = estate.host_check("reg", ["registries"], SOURCE, "us-east-1", "arn:aws:iam::999999999999:role/x", registries)
+    check = estate.host_check(
+        "reg", ["registries"], SOURCE, "us-east-1", "arn:aws:iam::999999999999:role/x", registries
+    )
     assert len(check["problems"]) == 1 and check["problems"][0].startswith("aws_role_arn: ")
     assert [check[key] for key in ("replication_policy", "replication", "registry", "repositories")] == [None] * 4
     assert check["converge_registry"] is False
