@@ -236,7 +236,7 @@ attributes:
       - A second run with nothing changed pushes nothing and reports no change.
 notes:
   - Permissions used are C(ecr:DescribeRepositories), C(ecr:CreateRepository) (with O(create_repository)),
-    C(ecr:BatchGetImage), C(ecr:DescribeImages), C(ecr:GetAuthorizationToken) (only when something is pushed)
+    C(ecr:BatchGetImage), C(ecr:GetAuthorizationToken) (only when something is pushed)
     and the push permissions, plus C(sts:AssumeRole) for targets with a role.
   - Reading what a tag names uses C(BatchGetImage), which ECR records as a pull of that image.
 seealso:

@@ -412,3 +412,36 @@ def test_images_can_be_aged(account):
     assert age_images(ecr, "team/old", days=0)[0] == 400
     assert age_images(ecr, "team/none", days=1)[0] == 400
     assert age_images(ecr, "team/old", days=1, digests=["sha256:" + "0" * 64])[0] == 400
+
+
+def test_batch_get_image_names_each_image_by_the_tag_asked_for(account):
+    ecr = account("ecr")
+    ecr.create_repository(repositoryName="team/tags")
+    digests = {}
+    for config, tags in (("a", ("v1", "latest")), ("b", ("v2",))):
+        manifest = json.dumps(
+            {
+                "schemaVersion": 2,
+                "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "config": {
+                    "mediaType": "application/vnd.oci.image.config.v1+json",
+                    "digest": f"sha256:{config * 64}",
+                    "size": 2,
+                },
+                "layers": [],
+            }
+        )
+        digest = "sha256:" + hashlib.sha256(manifest.encode()).hexdigest()
+        for tag in tags:
+            ecr.put_image(repositoryName="team/tags", imageManifest=manifest, imageTag=tag, imageDigest=digest)
+            digests[tag] = digest
+    answer = ecr.batch_get_image(
+        repositoryName="team/tags", imageIds=[{"imageTag": t} for t in ("v1", "latest", "v2", "gone")]
+    )
+    assert [(i["imageId"]["imageTag"], i["imageId"]["imageDigest"]) for i in answer["images"]] == [
+        (t, digests[t]) for t in ("v1", "latest", "v2")
+    ]
+    assert all(i["imageManifest"] and i["repositoryName"] == "team/tags" for i in answer["images"])
+    assert [(f["imageId"].get("imageTag"), f["failureCode"]) for f in answer["failures"]] == [("gone", "ImageNotFound")]
+    by_digest = ecr.batch_get_image(repositoryName="team/tags", imageIds=[{"imageDigest": digests["v2"]}])
+    assert [i["imageId"]["imageDigest"] for i in by_digest["images"]] == [digests["v2"]]

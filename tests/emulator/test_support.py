@@ -60,3 +60,15 @@ def test_emulator_factory_starts_separate_stacks(emulator_factory):
     first.client("ecr").create_repository(repositoryName="only-in-first")
     assert second.client("ecr").describe_repositories()["repositories"] == []
     assert second.client("ecr", "210987654321").meta.region_name == "eu-west-1"
+
+
+def test_moto_lists_its_modules_once_with_the_same_answer(monkeypatch):
+    # localaws's moto server lists moto's package directory once instead of on every request.
+    from localaws.motoserver import list_moto_modules_once  # pylint: disable=import-outside-toplevel
+    from moto import backends  # pylint: disable=import-outside-toplevel
+
+    monkeypatch.setattr(backends, "list_of_moto_modules", backends.list_of_moto_modules)
+    every_time = tuple(backends.list_of_moto_modules())
+    list_moto_modules_once()
+    assert backends.list_of_moto_modules() == every_time and "ecr" in every_time and "sts" in every_time
+    assert backends.list_of_moto_modules() is backends.list_of_moto_modules()

@@ -11,6 +11,8 @@ import queue
 import signal
 import ssl
 import threading
+import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -21,6 +23,10 @@ from .scan_on_push import scan_if_configured
 from .services import open_local
 
 BRIDGE_ROLE = "localaws-bridge"
+# The registry (Debian's docker-registry 2.8) answers a manifest read with HTTP 500 ("invalid checksum digest
+# format") while another push of the same manifest rewrites its link: the fetch is tried again.
+FETCH_ATTEMPTS = 5
+FETCH_DELAY = 0.2
 MANIFEST_TYPES = frozenset(
     {
         "application/vnd.oci.image.manifest.v1+json",
@@ -86,8 +92,22 @@ class Mirror:
             f"https://{LOOPBACK}:{port}/v2/{repository}/manifests/{digest}",
             headers={"Authorization": f"Basic {token}", "Accept": ", ".join(sorted(MANIFEST_TYPES))},
         )
-        with open_local(request, self.context, timeout=10) as response:
-            body, media_type = response.read(), response.headers.get_content_type()
+        for attempt in range(1, FETCH_ATTEMPTS + 1):
+            try:
+                with open_local(request, self.context, timeout=10) as response:
+                    body, media_type = response.read(), response.headers.get_content_type()
+                break
+            except urllib.error.HTTPError as error:
+                if error.code < 500 or attempt == FETCH_ATTEMPTS:
+                    raise
+                log.info(
+                    "account %s: %s@%s: HTTP %s from the registry, reading again",
+                    account,
+                    repository,
+                    digest,
+                    error.code,
+                )
+                time.sleep(FETCH_DELAY)
         actual = "sha256:" + hashlib.sha256(body).hexdigest()
         if actual != digest:
             raise ValueError(f"registry returned a manifest with digest {actual}, expected {digest}")

@@ -18,7 +18,7 @@ import tempfile
 import threading
 import time
 
-from ansible_collections.dockyard.ecr.plugins.module_utils._api.images import batch_get_images, describe_images
+from ansible_collections.dockyard.ecr.plugins.module_utils._api.images import batch_get_images
 from ansible_collections.dockyard.ecr.plugins.module_utils._api.repositories import describe_repositories
 from ansible_collections.dockyard.ecr.plugins.module_utils._converge import repository as repository_converge
 from ansible_collections.dockyard.ecr.plugins.module_utils._models import publish_plan as plan
@@ -386,23 +386,22 @@ def build_all(engine, builds, check_mode):
 def read_tags(client, repository, tags, registry_id, mutability, filters):
     """``{tag: {found, image_digest, identity, immutable}}`` for the tags asked for.
 
-    The identity of a single-image manifest is its config digest; of an index, the sorted config
-    digests of its images (one more BatchGetImage for them).
+    One BatchGetImage: ECR answers each tag asked for with the image it names (``imageId``: the tag
+    and the digest). The identity of a single-image manifest is its config digest; of an index, the
+    sorted config digests of its images (one more BatchGetImage for them).
     """
     state = {tag: {"found": False, "immutable": tag_is_immutable(mutability, filters, tag)} for tag in tags}
     manifests, _missing = batch_get_images(client, repository, [{"imageTag": t} for t in tags], registry_id)
-    by_digest = {}
+    by_digest, tag_digest = {}, {}
     for manifest in manifests:
-        digest = (manifest.get("imageId") or {}).get("imageDigest")
+        image_id = manifest.get("imageId") or {}
+        digest = image_id.get("imageDigest")
         if digest:
             by_digest.setdefault(digest, manifest)
+            if image_id.get("imageTag"):
+                tag_digest[image_id["imageTag"]] = digest
     if not by_digest:
         return state
-    # Which image each tag names, from DescribeImages (moto answers BatchGetImage with another tag).
-    tag_digest = {}
-    for detail in describe_images(client, repository, list(by_digest), registry_id=registry_id):
-        for tag in detail.get("imageTags") or []:
-            tag_digest[tag] = detail.get("imageDigest")
     identities, children = {}, {}
     for digest, manifest in by_digest.items():
         document = parse_manifest(manifest.get("imageManifest"))

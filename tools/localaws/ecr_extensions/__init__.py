@@ -8,12 +8,13 @@ to moto's ECR"). State lives on moto's ECR backend of each account and region, i
 - PutRegistryScanningConfiguration validated, without moto's bug that breaks every later CreateRepository;
 - PutReplicationConfiguration validated as ECR does, with more than one rule (moto refuses a second);
 - ECR's limit of 50 tags per repository (`aws:` tags not counted) on TagResource and CreateRepository;
+- BatchGetImage names each image by the tag asked for (moto names it by the image's most recent tag);
 - LocalawsAgeImages (not an ECR API): images' push times moved back, for tests of age-based lifecycle rules.
 """
 
 from __future__ import annotations
 
-from . import account_settings, creation_templates, image_times, pull_through_cache, replication, scanning, tags
+from . import account_settings, creation_templates, image_times, images, pull_through_cache, replication, scanning, tags
 
 ACTIONS = {
     "get_account_setting": account_settings.get_account_setting,
@@ -48,3 +49,5 @@ def install() -> None:
         ECRBackend.tag_resource = tags.limited_tag_resource(ECRBackend.tag_resource)
         ECRBackend.create_repository = tags.limited_create_repository(ECRBackend.create_repository)
         ECRBackend.tag_resource.tag_limit = True
+    if not getattr(ECRBackend.batch_get_image, "tagged", False):
+        ECRBackend.batch_get_image = images.tagged_batch_get_image(ECRBackend.batch_get_image)

@@ -16,6 +16,7 @@ import pytest
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry, RetryingBotoClientWrapper
 from ansible_collections.dockyard.ecr.plugins.module_utils._converge import publish
 from ansible_collections.dockyard.ecr.plugins.module_utils._models import publish_plan as plan
+from localaws import ecr_extensions  # tools/localaws, on the path through conftest.py
 
 moto = pytest.importorskip("moto")
 boto3 = pytest.importorskip("boto3")
@@ -73,6 +74,8 @@ def ecr(monkeypatch, calls):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    # BatchGetImage names each image by the tag asked for, as ECR does (moto alone does not).
+    ecr_extensions.install()
     with moto.mock_aws():
         raw = boto3.client("ecr", region_name=REGION)
         raw.meta.events.register("before-call.ecr", calls)
@@ -165,7 +168,8 @@ def test_second_publish_reads_only_and_changes_nothing(ecr, calls):
     outcome, engine, logins = run(ecr, builds)
     assert not outcome["changed"] and engine.pushes == [] and logins == []
     assert outcome["entries"][0]["summary"].endswith("unchanged")
-    assert calls.names == ["DescribeRepositories", "BatchGetImage", "DescribeImages"]
+    # The floor of a no-op: the repository and one read of the tags.
+    assert calls.names == ["DescribeRepositories", "BatchGetImage"]
 
 
 def test_only_the_missing_tag_is_pushed(ecr):
@@ -213,6 +217,14 @@ def test_manifest_list_is_pushed_as_an_index_and_recognised_again(ecr):
     other = dict(platforms, **{"linux/arm64": "sha256:" + "3" * 64})
     changed, engine, _logins = run(ecr, [make_build("team/app", platform_ids=other)])
     assert changed["entries"][0]["pushed_tags"] == ["v1", "latest"]
+
+
+def test_tags_of_different_images_are_told_apart(ecr):
+    run(ecr, [make_build("team/app", "sha256:" + "a" * 64)])
+    run(ecr, [make_build("team/app", "sha256:" + "b" * 64, tags=("v2", "latest"))])
+    outcome, engine, _logins = run(ecr, [make_build("team/app", "sha256:" + "a" * 64, tags=("v1", "latest"))])
+    assert engine.pushes == ["127.0.0.1:5000/team/app:latest"], "v1 names the image already, latest names v2's"
+    assert outcome["entries"][0]["pushed_tags"] == ["latest"]
 
 
 def test_a_push_that_lands_elsewhere_fails_verification(ecr):
