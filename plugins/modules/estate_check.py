@@ -17,8 +17,9 @@ description:
     O(registries) has its registry, with a valid C(registry) block; for a host of the group C(consumers),
     O(roles) and that every name of O(configure_registries) is a registry of O(registries).
   - When the host passes, returns what the later steps of C(playbooks/configure.yml) need to know whether they
-    have anything to do (RV(replication_policy), RV(replication), RV(registry), in one RV(converge_registry)) and, for a registry, its repositories (RV(repositories)), so that a step with nothing to do
-    is skipped by one condition.
+    have anything to do (RV(replication_policy), RV(replication), RV(registry), in one RV(converge_registry))
+    and, for a registry, its repositories (RV(repositories)), so that a step with nothing to do is skipped by
+    one condition.
   - Runs on the controller only (an action plugin, no module is sent to the host); it reads only the host's own
     variables and the inventory-level C(ecr_registries), never another host's.
 author:
