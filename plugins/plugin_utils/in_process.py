@@ -105,10 +105,29 @@ def _import(name):
         _PRELOAD_ERRORS[name] = "%s: %s" % (type(e).__name__, e)
 
 
-def preload(names=PRELOAD):
+# Imported too when present, but optional: their absence never sends a task to the normal path. jsonschema is what
+# the lifecycle validation imports lazily in every worker that checks a lifecycle policy (about 0.1 s of CPU each).
+OPTIONAL_PRELOAD = ("jsonschema",)
+
+
+def preload(names=PRELOAD, optional=OPTIONAL_PRELOAD):
     for name in names:
         if name not in sys.modules:
             _import(name)
+    for name in optional:
+        if name not in sys.modules:
+            try:
+                importlib.import_module(name)
+            except Exception:  # pylint: disable=broad-except  # optional: the module imports it (or not) itself
+                pass
+    # botocore's data files (endpoints, partitions, the ECR, STS and IAM models) parsed once, into the loader that
+    # every botocore session of the process shares (module_utils/_common/clients.py), for the workers to inherit.
+    if not _PRELOAD_ERRORS:
+        try:
+            from ansible_collections.dockyard.ecr.plugins.module_utils._common.clients import warm_botocore_data
+        except Exception:  # pylint: disable=broad-except  # best effort, as warm_botocore_data itself
+            return
+        warm_botocore_data()
 
 
 preload()
