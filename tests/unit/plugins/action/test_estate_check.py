@@ -12,7 +12,16 @@ from types import SimpleNamespace
 import pytest
 from ansible.errors import AnsibleActionFail
 from ansible.parsing.dataloader import DataLoader
-from ansible.template import Templar, trust_as_template
+from ansible.template import Templar
+
+try:
+    from ansible.template import trust_as_template
+except ImportError:  # ansible-core before 2.19: every string is a template
+
+    def trust_as_template(value):
+        return value
+
+
 from ansible_collections.dockyard.ecr.plugins.action import estate_check
 
 ACCOUNT = "123456789012"
