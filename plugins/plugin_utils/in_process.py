@@ -110,27 +110,34 @@ def _import(name):
 OPTIONAL_PRELOAD = ("jsonschema",)
 
 
-def preload(names=PRELOAD, optional=OPTIONAL_PRELOAD):
+def preload(names=PRELOAD):
     for name in names:
         if name not in sys.modules:
             _import(name)
-    for name in optional:
+
+
+def preload_optional(names=OPTIONAL_PRELOAD):
+    """What helps but is never needed: the optional imports, and botocore's data files (endpoints, partitions, the
+    ECR, STS and IAM models) parsed into the loader that every botocore session of the process shares
+    (module_utils/_common/clients.py), for the workers to inherit. Once per process, when this file is imported
+    (not again for each module's action plugin, module_action)."""
+    for name in names:
         if name not in sys.modules:
             try:
                 importlib.import_module(name)
             except Exception:  # pylint: disable=broad-except  # optional: the module imports it (or not) itself
                 pass
-    # botocore's data files (endpoints, partitions, the ECR, STS and IAM models) parsed once, into the loader that
-    # every botocore session of the process shares (module_utils/_common/clients.py), for the workers to inherit.
-    if not _PRELOAD_ERRORS:
-        try:
-            from ansible_collections.dockyard.ecr.plugins.module_utils._common.clients import warm_botocore_data
-        except Exception:  # pylint: disable=broad-except  # best effort, as warm_botocore_data itself
-            return
-        warm_botocore_data()
+    if _PRELOAD_ERRORS:
+        return
+    try:
+        from ansible_collections.dockyard.ecr.plugins.module_utils._common.clients import warm_botocore_data
+    except Exception:  # pylint: disable=broad-except  # best effort, as warm_botocore_data itself
+        return
+    warm_botocore_data()
 
 
 preload()
+preload_optional()
 
 
 def _core_loader():
