@@ -14,7 +14,10 @@ process forked afterwards (one per task and host) finds it in ``sys.modules`` wh
 import json
 
 from ansible.plugins.action import ActionBase
+from ansible_collections.dockyard.ecr.plugins.module_utils._common import partitions
 from ansible_collections.dockyard.ecr.plugins.module_utils._models import estate
+
+partitions.warm()
 
 # option: the variable it is read from when not set (the variables configure.yml documents). Reading the estate
 # from the variable, not from a templated argument, keeps it out of the task's arguments, which ansible-core

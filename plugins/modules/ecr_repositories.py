@@ -229,6 +229,18 @@ options:
       - Allow policies that grant everyone, as O(dockyard.ecr.ecr_policy#module:allow_public), for every entry.
     type: bool
     default: false
+  unchanged_details:
+    description:
+      - Whether the entries of repositories that did not change carry their details (RV(repositories[].repository),
+        RV(repositories[].policy), RV(repositories[].lifecycle_policy)).
+      - V(false) reduces such an entry to C(name), C(state), C(changed) and C(action). An entry that changed, failed,
+        warned or holds a RV(repositories[].lifecycle_preview) keeps everything, and RV(summary) counts them all.
+      - At fleet scale the details of a run that changes nothing are most of the result (about 125 kB for 100
+        repositories), which Ansible copies and walks on the controller for every account and AWX stores with
+        each job event. C(playbooks/configure.yml) sets V(false); it reports from RV(summary) and the changed
+        entries.
+    type: bool
+    default: true
   max_expire_percent:
     description:
       - The lifecycle guard for every entry that does not set O(repositories[].lifecycle.max_expire_percent), as
@@ -387,19 +399,19 @@ repositories:
           does not exist.
         - C(tags) is only there when the entry manages tags or the repository was created, since
           reading them costs a call per repository.
-      returned: always
+      returned: always, except for a repository that did not change when O(unchanged_details=false)
       type: dict
     policy:
       description:
         - The repository policy after the run (predicted in check mode); an empty dict for none.
         - V(null) when the entry has no access options (the policy was not read).
-      returned: always
+      returned: always, except for a repository that did not change when O(unchanged_details=false)
       type: dict
     lifecycle_policy:
       description:
         - The lifecycle policy after the run, normalised (predicted in check mode); an empty dict for none.
         - V(null) when the entry has no O(repositories[].lifecycle) (the policy was not read).
-      returned: always
+      returned: always, except for a repository that did not change when O(unchanged_details=false)
       type: dict
     lifecycle_preview:
       description:
@@ -545,6 +557,7 @@ def main():
         concurrency=dict(type="int", default=DEFAULT_CONCURRENCY),
         allow_public=dict(type="bool", default=False),
         max_expire_percent=dict(type="int"),
+        unchanged_details=dict(type="bool", default=True),
         **ASSUME_ROLE_OPTIONS,
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
@@ -571,6 +584,7 @@ def main():
             resolver=KmsKeyResolver(lazy_client(module, "kms")),
             max_expire_percent=max_expire_percent,
             features=supported_features(client.meta.service_model),
+            unchanged_details=module.params["unchanged_details"],
         )
     except ECRError as e:
         module.fail_json_aws_error(e)

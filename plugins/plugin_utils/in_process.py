@@ -117,9 +117,9 @@ def preload(names=PRELOAD):
 
 
 def preload_optional(names=OPTIONAL_PRELOAD):
-    """What helps but is never needed: the optional imports, and botocore's data files (endpoints, partitions, the
-    ECR, STS and IAM models) parsed into the loader that every botocore session of the process shares
-    (module_utils/_common/clients.py), for the workers to inherit. Once per process, when this file is imported
+    """What helps but is never needed: the optional imports, our partition table (_common/partitions.py), and
+    botocore's data files (endpoints, partitions, the ECR, STS and IAM models) parsed into the loader that every
+    botocore session of the process shares (module_utils/_common/clients.py), for the workers to inherit. Once per process, when this file is imported
     (not again for each module's action plugin, module_action)."""
     for name in names:
         if name not in sys.modules:
@@ -130,10 +130,12 @@ def preload_optional(names=OPTIONAL_PRELOAD):
     if _PRELOAD_ERRORS:
         return
     try:
+        from ansible_collections.dockyard.ecr.plugins.module_utils._common import partitions
         from ansible_collections.dockyard.ecr.plugins.module_utils._common.clients import warm_botocore_data
     except Exception:  # pylint: disable=broad-except  # best effort, as warm_botocore_data itself
         return
     warm_botocore_data()
+    partitions.warm()
 
 
 preload()

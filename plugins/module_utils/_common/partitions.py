@@ -58,6 +58,12 @@ def _partitions():
     return _PARTITIONS
 
 
+def warm():
+    """Load botocore's partitions now: in the controller's main process, for the Ansible workers forked afterwards
+    (one per task and host) to inherit instead of each parsing ``endpoints.json`` again (docs/performance.md)."""
+    _partitions()
+
+
 def _lookup(region):
     region = str(region or "")
     partitions = _partitions()

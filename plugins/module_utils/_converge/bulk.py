@@ -48,6 +48,7 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._converge import poli
 from ansible_collections.dockyard.ecr.plugins.module_utils._converge import repository as repository_converge
 from ansible_collections.dockyard.ecr.plugins.module_utils._models.bulk_request import (
     DEFAULT_CONCURRENCY,
+    brief_unchanged,
     combined_diff,
     failure_message,
     summarize,
@@ -341,8 +342,11 @@ def run(
     resolver=None,
     max_expire_percent=None,
     features=None,
+    unchanged_details=True,
 ):
-    """What ``ecr_repositories`` does for validated requests: the module's result and the failure message (or None)."""
+    """What ``ecr_repositories`` does for validated requests: the module's result and the failure message (or None).
+    ``unchanged_details=False``: the entries of repositories that did not change are brief
+    (bulk_request.brief_unchanged); the summary, warnings and failure message come from the whole results."""
     converger = Converger(
         client,
         check_mode=check_mode,
@@ -356,7 +360,7 @@ def run(
     summary = summarize(results)
     output = dict(
         changed=summary["changed"] > 0,
-        repositories=results,
+        repositories=results if unchanged_details else brief_unchanged(results),
         summary=summary,
         diff=combined_diff(results),
     )

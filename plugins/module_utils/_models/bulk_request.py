@@ -310,6 +310,22 @@ def summarize(results):
     return summary
 
 
+# What an entry keeps when O(unchanged_details=false) leaves out the details of a repository that did not change.
+BRIEF_KEYS = ("name", "state", "changed", "action")
+
+
+def brief_unchanged(results):
+    """The results with each entry of a repository that did not change reduced to ``BRIEF_KEYS``. An entry that
+    changed, failed, warned or holds a lifecycle preview (asked for, or computed by the guard) keeps everything:
+    what is left out is only what the run found already in place."""
+    return [
+        {key: result[key] for key in BRIEF_KEYS if key in result}
+        if not (result.get("changed") or result.get("failed") or result.get("warnings") or "lifecycle_preview" in result)
+        else result
+        for result in results
+    ]
+
+
 def combined_diff(results):
     """Ansible's list form of ``diff``: one before/after pair per changed repository, headed by its name."""
     return [

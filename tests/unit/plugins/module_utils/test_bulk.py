@@ -636,3 +636,46 @@ def test_an_invalid_owner_names_the_entry(client, calls):
     message = validation_error([{"name": "a/x", "pull": ["111122223333"], "owner": "team-a"}])
     assert message.startswith("repositories[0] (name 'a/x').owner: 'team-a' cannot be part of a statement ID")
     assert calls.calls == []
+
+
+def test_unchanged_details_false_keeps_what_changed_failed_or_warned(client, raw, calls):
+    """unchanged_details=false (configure.yml): an unchanged repository's entry is its name, state, changed and
+    action; one that changed or failed keeps its details; the summary and the failure message still count all."""
+    entries = fleet(3, prefix="brief/app")
+    converge_bulk.run(client, models_bulk_request.validate_params({"repositories": entries}), 4)
+    raw.create_repository(repositoryName="brief/full")
+    put_image(raw, "brief/full")
+    entries[1] = dict(entries[1], scan_on_push=False)
+    entries.append({"name": "brief/full", "state": "absent"})
+    requests = models_bulk_request.validate_params({"repositories": entries})
+    calls.clear()
+    brief, message = converge_bulk.run(client, requests, 4, unchanged_details=False)
+    unchanged, updated, failed = brief["repositories"][0], brief["repositories"][1], brief["repositories"][3]
+    assert unchanged == {"name": "brief/app-000", "state": "present", "changed": False, "action": "unchanged"}
+    assert updated["action"] == "updated" and updated["repository"]["scan_on_push"] is False and updated["diff"]
+    assert failed["failed"] and "holds 1 image" in failed["msg"] and "repository" in failed
+    assert brief["summary"]["unchanged"] == 2 and brief["summary"]["total"] == 4 and brief["summary"]["failed"] == 1
+    assert message.startswith("1 of 4 repositories failed")
+    # Again, now a no-op but for the refused delete: the same calls with and without the details.
+    calls.clear()
+    again, _message = converge_bulk.run(client, requests, 4, unchanged_details=False)
+    brief_calls = Counter(calls.counts)
+    calls.clear()
+    full, _message = converge_bulk.run(client, requests, 4)
+    assert calls.counts == brief_calls and calls.writes == []
+    assert again["repositories"][1] == {"name": "brief/app-001", "state": "present", "changed": False, "action": "unchanged"}
+    assert full["repositories"][1]["repository"]["scan_on_push"] is False and full["repositories"][1]["policy"]
+
+
+def test_brief_unchanged_keeps_warnings_and_previews():
+    results = [
+        {"name": "a", "state": "present", "changed": False, "action": "unchanged", "repository": {"x": 1}},
+        {"name": "b", "state": "present", "changed": False, "action": "unchanged", "warnings": ["w"], "policy": {}},
+        {"name": "c", "state": "present", "changed": False, "action": "unchanged", "lifecycle_preview": {}},
+        {"name": "d", "state": "absent", "changed": False, "action": "unchanged", "repository": {}},
+    ]
+    brief = models_bulk_request.brief_unchanged(results)
+    assert brief[0] == {"name": "a", "state": "present", "changed": False, "action": "unchanged"}
+    assert brief[1:3] == results[1:3]
+    assert brief[3] == {"name": "d", "state": "absent", "changed": False, "action": "unchanged"}
+    assert results[0]["repository"] == {"x": 1}  # the input is left as it was

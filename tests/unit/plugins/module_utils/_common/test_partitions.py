@@ -56,3 +56,16 @@ def test_repository_arn_uses_the_partition():
 @pytest.mark.parametrize("region, ok", [("eu-west-1", True), ("us-gov-west-1", True), ("euwest1", False), ("", False)])
 def test_is_region_name(region, ok):
     assert partitions.is_region_name(region) is ok
+
+
+def test_warm_loads_the_partitions_once(monkeypatch):
+    """warm() parses botocore's endpoints.json in the process that calls it (the controller), not again later."""
+    monkeypatch.setattr(partitions, "_PARTITIONS", [])
+    reads = []
+    real = partitions._endpoint_data
+    monkeypatch.setattr(partitions, "_endpoint_data", lambda: reads.append(1) or real())
+    partitions.warm()
+    assert reads == [1]
+    assert partitions.partition_for_region("cn-north-1") == "aws-cn"
+    assert partitions.registry_host("123456789012", "us-gov-west-1") == "123456789012.dkr.ecr.us-gov-west-1.amazonaws.com"
+    assert reads == [1]
