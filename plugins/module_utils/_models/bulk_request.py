@@ -319,11 +319,15 @@ def brief_unchanged(results):
     changed, failed, warned or holds a lifecycle preview (asked for, or computed by the guard) keeps everything:
     what is left out is only what the run found already in place."""
     return [
-        {key: result[key] for key in BRIEF_KEYS if key in result}
-        if not (result.get("changed") or result.get("failed") or result.get("warnings") or "lifecycle_preview" in result)
-        else result
+        result if _keeps_details(result) else {key: result[key] for key in BRIEF_KEYS if key in result}
         for result in results
     ]
+
+
+def _keeps_details(result):
+    return (
+        bool(result.get("changed") or result.get("failed") or result.get("warnings")) or "lifecycle_preview" in result
+    )
 
 
 def combined_diff(results):

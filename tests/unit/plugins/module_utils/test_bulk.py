@@ -663,7 +663,12 @@ def test_unchanged_details_false_keeps_what_changed_failed_or_warned(client, raw
     calls.clear()
     full, _message = converge_bulk.run(client, requests, 4)
     assert calls.counts == brief_calls and calls.writes == []
-    assert again["repositories"][1] == {"name": "brief/app-001", "state": "present", "changed": False, "action": "unchanged"}
+    assert again["repositories"][1] == {
+        "name": "brief/app-001",
+        "state": "present",
+        "changed": False,
+        "action": "unchanged",
+    }
     assert full["repositories"][1]["repository"]["scan_on_push"] is False and full["repositories"][1]["policy"]
 
 

@@ -11,7 +11,9 @@ module (fixtures/fake_ecr_module.py) that reports what it saw."""
 
 import json
 import os
+import pathlib
 import resource
+import subprocess
 import sys
 
 import pytest
@@ -33,6 +35,8 @@ CORE_2_19 = tuple(int(part) for part in core_version.split(".")[:2]) >= (2, 19)
 in_process_core = pytest.mark.skipif(not CORE_2_19, reason="in-process execution needs ansible-core 2.19 or later")
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
+# The collection's own directory (tests/unit/plugins/plugin_utils/ is four levels below it).
+COLLECTION_ROOT = pathlib.Path(__file__).resolve().parents[4]
 SECRET = "s3cr3t-Value-of-the-test"
 
 
@@ -337,3 +341,41 @@ def test_without_boto3_the_module_runs_the_normal_way(fake, monkeypatch):
 def test_the_environment_switch(fake, monkeypatch):
     monkeypatch.setenv(in_process.SWITCH_ENVIRONMENT, "false")
     assert fake().refusal() == "DOCKYARD_ECR_IN_PROCESS is false"
+
+
+WARM_CHECK = """
+import sys
+from ansible.plugins.loader import filter_loader, init_plugin_loader, test_loader
+
+init_plugin_loader([sys.argv[1]])
+from ansible_collections.dockyard.ecr.plugins.plugin_utils import in_process
+
+assert "ansible_collections.dockyard.ecr.plugins.filter.estate_summary" in sys.modules, "collection filters"
+assert any(name.startswith("ansible.plugins.filter.core") for name in sys.modules), "builtin filters"
+loaded = set(sys.modules)
+def again(*args, **kwargs):
+    raise AssertionError("loaded again: %r" % (args,))
+filter_loader._load_module_source = again
+test_loader._load_module_source = again
+for name in ("dockyard.ecr.estate_summary", "dockyard.ecr.replication_policy", "ansible.builtin.to_json", "bool"):
+    assert filter_loader.get(name) is not None, name
+assert test_loader.get("ansible.builtin.truthy") is not None
+assert set(sys.modules) == loaded
+in_process.warm_template_plugins((("filter", "dockyard.ecr.no_such_filter"), ("nothing", "x")))
+print("warm")
+"""
+
+
+def test_the_template_plugins_are_loaded_in_the_controller(tmp_path):
+    """Importing in_process (the controller's main process, through ansible-core's collection loader) leaves the
+    builtin filters and tests and every filter file of the collection loaded, so that the forked workers find them
+    instead of importing them again for each task and host; an unknown name is no error (best effort)."""
+    root = tmp_path / "collections"
+    (root / "ansible_collections" / "dockyard").mkdir(parents=True)
+    (root / "ansible_collections" / "dockyard" / "ecr").symlink_to(COLLECTION_ROOT)
+    env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "ANSIBLE_COLLECTIONS_PATH")}
+    done = subprocess.run(
+        [sys.executable, "-c", WARM_CHECK, str(root)], env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "warm"

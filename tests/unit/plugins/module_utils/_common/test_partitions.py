@@ -67,5 +67,7 @@ def test_warm_loads_the_partitions_once(monkeypatch):
     partitions.warm()
     assert reads == [1]
     assert partitions.partition_for_region("cn-north-1") == "aws-cn"
-    assert partitions.registry_host("123456789012", "us-gov-west-1") == "123456789012.dkr.ecr.us-gov-west-1.amazonaws.com"
+    assert (
+        partitions.registry_host("123456789012", "us-gov-west-1") == "123456789012.dkr.ecr.us-gov-west-1.amazonaws.com"
+    )
     assert reads == [1]
