@@ -193,9 +193,15 @@ class Converger:
                 self._converge(request, prepared["current"], prepared["lifecycle"], prepared["policy"], result)
             except ECRError as e:
                 self._fail(result, request, e)
-        if not result["changed"]:
+        if result["changed"]:
+            for side in result["diff"].values():
+                if "policy" in side:
+                    side["policy"] = policy_normalize(side["policy"])
+                if "lifecycle_policy" in side:
+                    side["lifecycle_policy"] = _lifecycle_shown(side["lifecycle_policy"])
+        else:
             # Before and after are the same, and the result holds them already: a no-op run of a large
-            # fleet returns (and Ansible processes) a third of the data.
+            # fleet returns (and Ansible processes) a third of the data, and normalises nothing for it.
             del result["diff"]
         return result
 
@@ -310,8 +316,7 @@ class Converger:
             if warnings:
                 result.setdefault("warnings", []).extend(f"{request['label']}: {w}" for w in warnings)
             result["policy"] = after or {}
-            diff["before"]["policy"] = policy_normalize(before)
-            diff["after"]["policy"] = policy_normalize(after)
+            diff["before"]["policy"], diff["after"]["policy"] = before, after  # normalised by finish, if shown
             self._mark(result, changed)
 
         wanted = request["lifecycle"]
@@ -320,8 +325,7 @@ class Converger:
                 self.client, name, registry_id, wanted["document"], self.check_mode, current=current_lifecycle
             )
             result["lifecycle_policy"] = _lifecycle_shown(after)
-            diff["before"]["lifecycle_policy"] = _lifecycle_shown(before)
-            diff["after"]["lifecycle_policy"] = _lifecycle_shown(after)
+            diff["before"]["lifecycle_policy"], diff["after"]["lifecycle_policy"] = before, after  # as the policy's
             self._mark(result, changed)
 
     @staticmethod

@@ -37,7 +37,6 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._models.lifecycle_gua
 from ansible_collections.dockyard.ecr.plugins.module_utils._models.lifecycle_request import desired_document
 from ansible_collections.dockyard.ecr.plugins.module_utils._models.lifecycle_rules import (
     document_to_rules,
-    documents_differ,
     features_to_evaluate,
     normalize,
     supported_features,
@@ -68,7 +67,7 @@ def converge_lifecycle(client, repository, registry_id, desired_doc, check_mode=
             delete_lifecycle_policy(client, repository, registry_id)
         return True, current, None
     desired = normalize(desired_doc)
-    if not documents_differ(current, desired):
+    if current == desired:  # documents_differ, of documents normalised already
         return False, current, current
     if check_mode:
         return True, current, desired
@@ -146,7 +145,7 @@ def check_lifecycle(
                 raise
             current, exists = None, False
     current = normalize(current)
-    changed = documents_differ(current, normalize(desired))
+    changed = current != normalize(desired)  # documents_differ, of documents normalised already
     guarded = changed and desired is not None and guard_on(max_expire_percent)
     evaluate_it = preview or guarded or (report and changed and desired is not None)
     outcome = {"current": current, "changed": changed, "evaluation": None, "warnings": []}

@@ -171,6 +171,28 @@ def _shown(value, limit=60):
     return text if len(text) <= limit else f"{text[:limit]}..."
 
 
+def _checked_options(entry, label, cache=None):
+    """The entry's options checked against ``ENTRY_OPTIONS`` (types converted, defaults filled), or BulkError.
+
+    ``cache`` (a dict shared by the entries of one request): entries that differ only in their name, a fleet's
+    usual shape, are checked once; the name is a string, which the check keeps as it is."""
+    key = None
+    if cache is not None and isinstance(entry.get("name"), str):
+        try:
+            key = ("options", json.dumps({k: v for k, v in entry.items() if k != "name"}, sort_keys=True))
+        except (TypeError, ValueError):
+            key = None
+    if key is not None and key in cache:
+        return dict(copy.deepcopy(cache[key]), name=entry["name"])
+    checked = ArgumentSpecValidator(ENTRY_OPTIONS).validate(copy.deepcopy(entry))
+    if checked.error_messages:
+        raise BulkError(message="; ".join(_spec_errors(label, checked.errors)), option="repositories")
+    params = checked.validated_parameters
+    if key is not None:
+        cache[key] = copy.deepcopy(params)
+    return params
+
+
 def validate_entry(index, entry, registry_id=None, allow_public=False, features=None, cache=None, partition="aws"):
     """Check one entry; return its request, or raise BulkError whose message names the entry.
 
@@ -189,10 +211,7 @@ def validate_entry(index, entry, registry_id=None, allow_public=False, features=
             ),
             option="repositories",
         )
-    checked = ArgumentSpecValidator(ENTRY_OPTIONS).validate(copy.deepcopy(entry))
-    if checked.error_messages:
-        raise BulkError(message="; ".join(_spec_errors(label, checked.errors)), option="repositories")
-    params = checked.validated_parameters
+    params = _checked_options(entry, label, cache)
     section = None
     try:
         desired = repository_request.validate_params(dict(params, registry_id=registry_id))

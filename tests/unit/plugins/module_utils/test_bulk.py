@@ -336,6 +336,29 @@ def test_the_same_lifecycle_is_validated_once(monkeypatch):
     assert requests[5]["lifecycle"]["document"]["rules"][0]["selection"]["countNumber"] == 3
 
 
+def test_entries_of_the_same_shape_are_checked_once(monkeypatch):
+    """A fleet's entries usually differ only in their name: the argument spec checks each shape once, each request
+    keeps its own name and its own copy, and an invalid entry among them is still named by its index."""
+    checks = []
+    real = models_bulk_request.ArgumentSpecValidator.validate
+    monkeypatch.setattr(
+        models_bulk_request.ArgumentSpecValidator,
+        "validate",
+        lambda self, params, *a, **k: checks.append(params.get("name")) or real(self, params, *a, **k),
+    )
+    entries = fleet(4) + [dict(fleet(1, prefix="team/odd")[0], scan_on_push="yes")]
+    requests = models_bulk_request.validate_params({"repositories": entries})
+    assert checks == ["team/app-000", "team/odd-000"]
+    assert [r["name"] for r in requests] == [e["name"] for e in entries]
+    assert [r["repository"]["name"] for r in requests] == [e["name"] for e in entries]
+    assert requests[4]["repository"]["scan_on_push"] is True  # converted by the check, as for the first shape
+    assert requests[0]["repository"] is not requests[1]["repository"]
+    assert requests[0]["access"]["desired"] == requests[1]["access"]["desired"]
+    bad = fleet(3) + [dict(fleet(1)[0], name="team/bad", scan_on_push="perhaps")]
+    message = validation_error(bad)
+    assert "repositories[3] (name 'team/bad')" in message and "scan_on_push" in message
+
+
 @pytest.mark.parametrize(
     "message, expected",
     [

@@ -178,6 +178,22 @@ def test_normalize_ignores_order_defaults_and_text_form():
     assert not models_lifecycle_rules.documents_differ(None, None)
 
 
+def test_normalize_returns_a_copy():
+    """The normalised document shares nothing with its input: changing one leaves the other as it was."""
+    doc = {
+        "rules": [{"rulePriority": 1, "selection": {"tagStatus": "tagged", "tagPrefixList": ["b", "a"]}, "x": [{}]}],
+        "other": {"nested": [1, {"k": "v"}]},
+    }
+    before = json.loads(json.dumps(doc))
+    normal = models_lifecycle_rules.normalize(doc)
+    assert normal["rules"][0]["selection"]["tagPrefixList"] == ["a", "b"]
+    normal["rules"][0]["x"][0]["y"] = 1
+    normal["other"]["nested"][1]["k"] = "changed"
+    normal["rules"][0]["selection"]["tagStatus"] = "any"
+    assert doc == before
+    assert models_lifecycle_rules.normalize({"rules": "not a list"}) == {"rules": "not a list"}
+
+
 def test_policy_text_is_compact_enough_and_parses_back():
     doc = models_lifecycle_validation.validate_rules([keep_last(1, 1)])
     text = models_lifecycle_rules.policy_text(doc)
