@@ -140,16 +140,18 @@ def preload_optional(names=OPTIONAL_PRELOAD):
 
 
 # A filter of each kind the collection's roles and playbooks template: asking for one makes ansible-core load every
-# file of its kind (the builtin ones, then each file of the collection's plugins/filter), and keep them.
+# file of its kind (the builtin ones, then each file of the collection's plugins/filter), and keep them; and the
+# lookup that configure.yml's and publish.yml's module_defaults call for every module task.
 WARM_TEMPLATE_PLUGINS = (
     ("filter", "dockyard.ecr.estate_repositories"),
     ("filter", "ansible.builtin.bool"),
     ("test", "ansible.builtin.truthy"),
+    ("lookup", "dockyard.ecr.session_token"),
 )
 
 
 def warm_template_plugins(names=WARM_TEMPLATE_PLUGINS):
-    """Load the Jinja filter and test plugins in the controller's main process. ansible-core loads them on first use
+    """Load the Jinja filter, test and lookup plugins in the controller's main process. ansible-core loads them on first use
     in each process, and the workers (one per task and host, forked from the main process) template the task
     arguments: each worker that templates a filter otherwise imports the builtin filter files and every filter file
     of the collection again (about 0.04 s of CPU per task and host)."""

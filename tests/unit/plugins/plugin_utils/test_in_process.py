@@ -360,6 +360,7 @@ test_loader._load_module_source = again
 for name in ("dockyard.ecr.estate_summary", "dockyard.ecr.replication_policy", "ansible.builtin.to_json", "bool"):
     assert filter_loader.get(name) is not None, name
 assert test_loader.get("ansible.builtin.truthy") is not None
+assert "ansible_collections.dockyard.ecr.plugins.lookup.session_token" in sys.modules, "lookup"
 assert set(sys.modules) == loaded
 in_process.warm_template_plugins((("filter", "dockyard.ecr.no_such_filter"), ("nothing", "x")))
 print("warm")
