@@ -117,26 +117,31 @@ def preload(names=PRELOAD):
 
 
 def preload_optional(names=OPTIONAL_PRELOAD):
-    """What helps but is never needed: the optional imports, our partition table (_common/partitions.py), and
+    """What helps but is never needed, for the workers to inherit: the optional imports, the Jinja plugins
+    (warm_template_plugins), our partition table (_common/partitions.py) and, when the modules' imports succeeded,
     botocore's data files (endpoints, partitions, the ECR, STS and IAM models) parsed into the loader that every
-    botocore session of the process shares (module_utils/_common/clients.py), for the workers to inherit. Once per process, when this file is imported
-    (not again for each module's action plugin, module_action)."""
+    botocore session of the process shares (module_utils/_common/clients.py). Once per process, when this file is
+    imported (not again for each module's action plugin, module_action)."""
     for name in names:
         if name not in sys.modules:
             try:
                 importlib.import_module(name)
             except Exception:  # pylint: disable=broad-except  # optional: the module imports it (or not) itself
                 pass
+    warm_template_plugins()
+    try:
+        from ansible_collections.dockyard.ecr.plugins.module_utils._common import partitions
+
+        partitions.warm()
+    except Exception:  # pylint: disable=broad-except  # best effort: a worker loads them when it needs them
+        pass
     if _PRELOAD_ERRORS:
         return
     try:
-        from ansible_collections.dockyard.ecr.plugins.module_utils._common import partitions
         from ansible_collections.dockyard.ecr.plugins.module_utils._common.clients import warm_botocore_data
     except Exception:  # pylint: disable=broad-except  # best effort, as warm_botocore_data itself
         return
     warm_botocore_data()
-    partitions.warm()
-    warm_template_plugins()
 
 
 # A filter of each kind the collection's roles and playbooks template: asking for one makes ansible-core load every
