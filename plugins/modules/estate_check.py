@@ -83,18 +83,6 @@ attributes:
   action:
     description: Runs on the controller, as an action plugin.
     support: full
-  check_mode:
-    support: full
-    details:
-      - This action does not modify state.
-  diff_mode:
-    support: N/A
-    details:
-      - This action does not modify state.
-  idempotent:
-    support: full
-    details:
-      - This action does not modify state.
 notes:
   - No AWS call. It is not in the C(group/dockyard.ecr.ecr) action group, so the credentials given there do not
     reach it.
@@ -105,6 +93,7 @@ seealso:
   - module: dockyard.ecr.ecr_replication
 extends_documentation_fragment:
   - dockyard.ecr.attributes
+  - dockyard.ecr.attributes.info_module
 """
 
 EXAMPLES = r"""

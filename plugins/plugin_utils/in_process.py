@@ -156,10 +156,10 @@ WARM_TEMPLATE_PLUGINS = (
 
 
 def warm_template_plugins(names=WARM_TEMPLATE_PLUGINS):
-    """Load the Jinja filter, test and lookup plugins in the controller's main process. ansible-core loads them on first use
-    in each process, and the workers (one per task and host, forked from the main process) template the task
-    arguments: each worker that templates a filter otherwise imports the builtin filter files and every filter file
-    of the collection again (about 0.04 s of CPU per task and host)."""
+    """Load the Jinja filter, test and lookup plugins in the controller's main process. ansible-core loads them on
+    first use in each process, and the workers (one per task and host, forked from the main process) template the
+    task arguments: each worker that templates a filter otherwise imports the builtin filter files and every filter
+    file of the collection again (about 0.04 s of CPU per task and host)."""
     try:
         from ansible.plugins import loader
     except Exception:  # pylint: disable=broad-except  # best effort: a worker loads what it needs anyway

@@ -325,7 +325,7 @@ class Converger:
                 self.client, name, registry_id, wanted["document"], self.check_mode, current=current_lifecycle
             )
             result["lifecycle_policy"] = _lifecycle_shown(after)
-            diff["before"]["lifecycle_policy"], diff["after"]["lifecycle_policy"] = before, after  # as the policy's
+            diff["before"]["lifecycle_policy"], diff["after"]["lifecycle_policy"] = before, after  # shown by finish
             self._mark(result, changed)
 
     @staticmethod
