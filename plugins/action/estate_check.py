@@ -62,11 +62,23 @@ class ActionModule(ActionBase):
         for option, variable in VARIABLES.items():
             if self._task.args.get(option) is not None:
                 values[option] = self._task.args[option]
-            elif variable in task_vars:
-                values[option] = _templated(self._templar, task_vars[variable])
-            else:
+            elif variable not in task_vars:
                 values[option] = None
+            elif option != "registries":
+                values[option] = _templated(self._templar, task_vars[variable])
         host, groups = values.pop("host"), values.pop("groups") or []
+        if "registries" not in values:
+            # The estate from the variable: only what this host's check reads of it is templated (every entry's
+            # own keys, the repositories of its own entry or, for a consumer, of all), so a host of a large
+            # fleet does not touch the other registries' repositories (estate.host_registries).
+            values["registries"] = estate.host_registries(
+                task_vars[VARIABLES["registries"]],
+                groups,
+                values["account_id"],
+                values["region"],
+                values["registry"],
+                template=lambda value: _templated(self._templar, value),
+            )
         check = estate.host_check(host, groups, **values)
         result.update(check, changed=False)
         if check["problems"]:

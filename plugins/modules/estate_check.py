@@ -58,6 +58,10 @@ options:
         registry}) (docs/multi-account.md).
       - If not set, the variable C(ecr_registries). The plugin reads it itself, so that the estate of a fleet is
         not a task argument, which Ansible would validate and send back from the worker with every host's result.
+      - Read from the variable, only what this host's check reads is templated (when it holds a template) - every
+        entry's own keys, and the repositories of the host's own entry (a registry host) or of every entry (a
+        consumer) - so the work per host does not grow with the other registries' repositories, and a template
+        there that cannot be rendered fails the hosts that read it, not this one.
     type: raw
   configure_registries:
     description:

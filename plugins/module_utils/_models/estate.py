@@ -207,16 +207,64 @@ def validate_registries(registries, option="ecr_registries"):
     ]
 
 
+def _is_registry(header, account_id, region, name):
+    """Whether a checked entry (``registry_headers``) is the one named ``name``, or without a name the one of this
+    account and region: how a registry host finds its own entry."""
+    if name:
+        return header["name"] == name
+    return header["account_id"] == str(account_id) and header["region"] == region
+
+
 def find_registry(registries, account_id=None, region=None, name=None):
     """The registry of ``ecr_registries`` with this name, or with this account and region; None when none.
 
     Only the entry found has its repositories read and checked (``registry_headers``)."""
     for index, header, raw in registry_headers(registries):
-        if (name and header["name"] == name) or (
-            not name and header["account_id"] == str(account_id) and header["region"] == region
-        ):
+        if _is_registry(header, account_id, region, name):
             return dict(header, repositories=_registry_repositories(raw, f"ecr_registries[{index}]"))
     return None
+
+
+def host_registries(registries, groups, account_id=None, region=None, name=None, template=None):
+    """``ecr_registries`` as one host's check (``host_check``) reads it, with ``template`` (a function that returns
+    one value rendered) applied to the parts it reads and to nothing else.
+
+    Every entry's own keys are read (``registry_headers``: names, accounts and regions unique, replication), so each
+    entry without its ``repositories`` is templated; the ``repositories`` only of the entries whose repositories the
+    host reads: every entry for a consumer (its grants come from all of them), its own entry for a registry host
+    (found as ``find_registry`` finds it), none for another host. The other entries' repositories are passed on as
+    given, never read. So the work per host does not grow with the estate: rendering, or even searching for a
+    template in, every registry's repositories on every host touched the whole estate in every worker process, and
+    a fleet paid the square of its size (docs/performance.md). A template that cannot be rendered fails the hosts
+    that read it, not the others. Data that is not a list of dicts is templated whole (the check names it)."""
+    if template is None:
+        return registries
+    if not isinstance(registries, (list, tuple)):
+        return template(registries)
+    entries = []
+    for raw in registries:
+        if isinstance(raw, dict) and "repositories" in raw:
+            entry = template({key: value for key, value in raw.items() if key != "repositories"})
+            entry = dict(entry, repositories=raw["repositories"]) if isinstance(entry, dict) else entry
+        else:
+            entry = template(raw)
+        entries.append(entry)
+    groups = list(groups or [])
+    if "consumers" in groups:
+        read = list(range(len(entries)))
+    elif "registries" in groups:
+        try:
+            headers = registry_headers(entries)
+        except EstateError:
+            return entries  # the check fails the host with this error and reads no repositories
+        read = [index for index, header, _raw in headers if _is_registry(header, account_id, region, name)][:1]
+    else:
+        read = []
+    for index in read:
+        entry = entries[index]
+        if isinstance(entry, dict) and "repositories" in entry:
+            entries[index] = dict(entry, repositories=template(entry["repositories"]))
+    return entries
 
 
 def merged_repositories(registry):
@@ -245,9 +293,7 @@ def registry_settings(registries, account_id, region, name=None, plan=True):
     entry or the block is invalid. With ``plan=False``, the block as written (checked). Only the entry's own
     keys are read (``registry_headers``), not any registry's repositories."""
     for index, header, _raw in registry_headers(registries):
-        if (name and header["name"] == name) or (
-            not name and header["account_id"] == str(account_id) and header["region"] == region
-        ):
+        if _is_registry(header, account_id, region, name):
             try:
                 settings = registry_plan(
                     header.get("registry"), header["region"], option=f"ecr_registries[{index}].registry"

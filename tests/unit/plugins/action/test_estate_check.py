@@ -77,6 +77,22 @@ def test_a_template_in_the_estate_is_rendered():
     assert result["repositories"] == [{"name": "a"}]
 
 
+def test_only_what_the_host_reads_of_the_estate_is_rendered():
+    other = {"name": "other", "account_id": "210987654321", "region": "us-east-1"}
+    registries = estate(repositories=[{"name": trust_as_template("{{ own_name }}")}]) + [
+        dict(other, repositories=trust_as_template("{{ undefined_in_this_inventory }}"))
+    ]
+    # A registry host renders its own entry's repositories and the other entry's own keys, not its repositories:
+    # a template there that cannot be rendered is the other registry host's failure, not this one's.
+    result = run(host_vars(ecr_registries=registries, own_name="app"))
+    assert not result.get("failed"), result.get("msg")
+    assert result["repositories"] == [{"name": "app"}]
+    # A consumer's grants come from every registry: it renders them all (and fails on the undefined variable).
+    consumer = host_vars(ecr_registries=registries, own_name="app", group_names=["consumers"])
+    with pytest.raises(Exception, match="undefined_in_this_inventory"):
+        run(consumer)
+
+
 def test_plain_data_is_not_templated(monkeypatch):
     template = Templar.template
 

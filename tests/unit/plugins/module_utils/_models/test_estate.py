@@ -60,6 +60,86 @@ def test_default_name_and_find_registry():
     assert estate.find_registry(data, name=f"{REG}-eu-west-1") is not None
 
 
+class Recorder:
+    """A template function that records what it is given and returns a copy (repository entries marked ``rendered``),
+    as a host's templating would."""
+
+    def __init__(self):
+        self.seen = []
+
+    def __call__(self, value):
+        self.seen.append(value)
+        if isinstance(value, list):
+            return [dict(entry, rendered=True) if isinstance(entry, dict) else entry for entry in value]
+        if isinstance(value, dict):
+            return dict(value)
+        return value
+
+
+def fleet():
+    return [
+        registry([{"name": "a"}], name="one"),
+        registry([{"name": "b"}], name="two", account=OTHER),
+        registry([{"name": "c"}], name="three", account=OTHER, region="eu-west-1"),
+    ]
+
+
+def test_host_registries_a_registry_host_templates_every_header_and_its_own_repositories_only():
+    template = Recorder()
+    view = estate.host_registries(fleet(), ["registries"], OTHER, "us-east-1", template=template)
+    # Every entry's own keys, without its repositories; then the repositories of the host's own entry (two) only.
+    assert [v for v in template.seen if isinstance(v, dict)] == [
+        {k: v for k, v in entry.items() if k != "repositories"} for entry in fleet()
+    ]
+    assert [v for v in template.seen if isinstance(v, list)] == [[{"name": "b"}]]
+    assert [entry["repositories"] for entry in view] == [
+        [{"name": "a"}],
+        [{"name": "b", "rendered": True}],
+        [{"name": "c"}],
+    ]
+    # The check reads the view as it would read the whole estate rendered.
+    assert estate.find_registry(view, OTHER, "us-east-1")["repositories"] == [{"name": "b", "rendered": True}]
+
+
+def test_host_registries_finds_the_entry_by_name_as_find_registry_does():
+    template = Recorder()
+    view = estate.host_registries(fleet(), ["registries"], REG, "us-east-1", name="three", template=template)
+    assert [entry["repositories"][0].get("rendered", False) for entry in view] == [False, False, True]
+    # A registry host without an entry, and a host of neither group, read no repositories.
+    for groups, account in ((["registries"], "333333333333"), (["other"], REG), ([], REG)):
+        template = Recorder()
+        estate.host_registries(fleet(), groups, account, "us-east-1", template=template)
+        assert not [v for v in template.seen if isinstance(v, list)], groups
+
+
+def test_host_registries_a_consumer_reads_every_registry():
+    template = Recorder()
+    view = estate.host_registries(fleet(), ["consumers", "registries"], REG, "us-east-1", template=template)
+    assert [entry["repositories"][0].get("rendered") for entry in view] == [True, True, True]
+    assert len([v for v in template.seen if isinstance(v, list)]) == 3
+
+
+def test_host_registries_whatever_is_not_a_list_of_dicts_is_templated_whole():
+    template = Recorder()
+    assert estate.host_registries("{{ estate }}", ["registries"], REG, "us-east-1", template=template) == "{{ estate }}"
+    assert template.seen == ["{{ estate }}"]
+    template = Recorder()
+    view = estate.host_registries(["{{ one }}", {"name": "x"}], ["registries"], REG, "us-east-1", template=template)
+    assert (
+        template.seen == ["{{ one }}", {"name": "x"}] and view[1] == {"name": "x"} and view[1] is not template.seen[1]
+    )
+    # Entries the check refuses (a duplicate name): no repositories are read, the check names the entry.
+    template = Recorder()
+    twice = [registry([{"name": "a"}], name="same"), registry([{"name": "b"}], name="same", account=OTHER)]
+    view = estate.host_registries(twice, ["registries"], REG, "us-east-1", template=template)
+    assert not [v for v in template.seen if isinstance(v, list)]
+    with pytest.raises(estate.EstateError, match=r"ecr_registries\[1\]\.name: 'same' is also the name"):
+        estate.registry_headers(view)
+    # Without a template function the estate is used as given.
+    data = fleet()
+    assert estate.host_registries(data, ["registries"], REG, "us-east-1") is data
+
+
 def test_merged_repositories_replace_whole_keys():
     reg = registry(
         [{"name": "a", "tags": {"x": "1"}}, {"name": "b"}],
