@@ -85,6 +85,12 @@ class Counts:
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # A response goes out as two writes (the headers, then the body) on a connection the client keeps open. With
+    # Nagle's algorithm on, the body waits for the client to acknowledge the headers, which a client delays by up
+    # to 40 ms (delayed ACKs): every call through the proxy took about 48 ms instead of 3, and the client, woken
+    # up cold after each stall, spent about 1.2 ms more CPU per call (measured with boto3, one call at a time).
+    # AWS answers without such a stall, and the proxy is meant to be transparent: TCP_NODELAY on each connection.
+    disable_nagle_algorithm = True
     upstream = None  # (host, port)
     counts = None
     _local = threading.local()
