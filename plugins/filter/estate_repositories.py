@@ -58,6 +58,10 @@ def estate_repositories(data, account_id=None, region=None, name=None, defaults=
     from ansible_collections.dockyard.ecr.plugins.module_utils._models import estate
 
     if defaults is not None:
+        if not defaults and isinstance(data, list):
+            # Nothing to fill in (configure.yml: the data check merged them already): the list as given, not a
+            # copy of each of its entries.
+            return data
         return estate.merged_repositories({"repository_defaults": defaults, "repositories": data})
     try:
         return estate.registry_repositories(data, account_id, region, name)

@@ -32,6 +32,7 @@ from ansible_collections.dockyard.ecr.plugins.module_utils._models import (
     repository_request,
 )
 from ansible_collections.dockyard.ecr.plugins.module_utils._models.lifecycle_guard import validate_max_expire_percent
+from ansible_collections.dockyard.ecr.plugins.module_utils._models.lifecycle_rules import plain_copy
 from ansible_collections.dockyard.ecr.plugins.module_utils._models.policy_grants import grant_warnings
 
 # ECR's API rate limits are per account and region, shared by every caller, and most ECR control
@@ -163,7 +164,7 @@ def _lifecycle_request(raw, params, features, cache=None):
     key = json.dumps(wanted, sort_keys=True, default=str)
     if key not in cache:
         cache[key] = lifecycle_request.desired_document(wanted, features)
-    return dict(checks, document=copy.deepcopy(cache[key]))
+    return dict(checks, document=plain_copy(cache[key]))
 
 
 def _shown(value, limit=60):
@@ -171,25 +172,31 @@ def _shown(value, limit=60):
     return text if len(text) <= limit else f"{text[:limit]}..."
 
 
-def _checked_options(entry, label, cache=None):
+def _shape(entry, cache):
+    """The entry without its name as a cache key (JSON text), when ``cache`` is given and the name is a string;
+    else None. Entries of one shape differ only in their name: a fleet's usual entries."""
+    if cache is None or not isinstance(entry.get("name"), str):
+        return None
+    try:
+        return json.dumps({k: v for k, v in entry.items() if k != "name"}, sort_keys=True)
+    except (TypeError, ValueError):
+        return None
+
+
+def _checked_options(entry, label, cache=None, shape=None):
     """The entry's options checked against ``ENTRY_OPTIONS`` (types converted, defaults filled), or BulkError.
 
-    ``cache`` (a dict shared by the entries of one request): entries that differ only in their name, a fleet's
-    usual shape, are checked once; the name is a string, which the check keeps as it is."""
-    key = None
-    if cache is not None and isinstance(entry.get("name"), str):
-        try:
-            key = ("options", json.dumps({k: v for k, v in entry.items() if k != "name"}, sort_keys=True))
-        except (TypeError, ValueError):
-            key = None
+    ``cache`` (a dict shared by the entries of one request) and ``shape`` (``_shape``): entries that differ only in
+    their name are checked once; the name is a string, which the check keeps as it is."""
+    key = None if shape is None else ("options", shape)
     if key is not None and key in cache:
-        return dict(copy.deepcopy(cache[key]), name=entry["name"])
+        return dict(plain_copy(cache[key]), name=entry["name"])
     checked = ArgumentSpecValidator(ENTRY_OPTIONS).validate(copy.deepcopy(entry))
     if checked.error_messages:
         raise BulkError(message="; ".join(_spec_errors(label, checked.errors)), option="repositories")
     params = checked.validated_parameters
     if key is not None:
-        cache[key] = copy.deepcopy(params)
+        cache[key] = plain_copy(params)
     return params
 
 
@@ -211,11 +218,19 @@ def validate_entry(index, entry, registry_id=None, allow_public=False, features=
             ),
             option="repositories",
         )
-    params = _checked_options(entry, label, cache)
+    shape = _shape(entry, cache)
+    params = _checked_options(entry, label, cache, shape)
     section = None
     try:
         desired = repository_request.validate_params(dict(params, registry_id=registry_id))
-        access = _access_request(params, desired["name"], registry_id, allow_public, partition)
+        # The access request does not depend on the name (checked above): one per shape of entry.
+        key = None if shape is None else ("access", shape, registry_id, allow_public, partition)
+        if key is not None and key in cache:
+            access = plain_copy(cache[key])
+        else:
+            access = _access_request(params, desired["name"], registry_id, allow_public, partition)
+            if key is not None:
+                cache[key] = plain_copy(access)
         section = "lifecycle"
         lifecycle = _lifecycle_request(entry.get("lifecycle"), params, features, cache)
     except ECRError as e:

@@ -193,20 +193,20 @@ def _priority_key(rule):
     return (0, priority) if isinstance(priority, int) and not isinstance(priority, bool) else (1, 0)
 
 
-def _plain_copy(value):
+def plain_copy(value):
     """A copy of JSON data (dicts, lists, scalars): what ``copy.deepcopy`` gives for it, several times faster (a
     no-op run normalises each repository's policies several times)."""
     if isinstance(value, dict):
-        return {key: _plain_copy(item) for key, item in value.items()}
+        return {key: plain_copy(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [_plain_copy(item) for item in value]
+        return [plain_copy(item) for item in value]
     return copy.deepcopy(value) if isinstance(value, (set, bytearray)) else value
 
 
 def _normalize_rule(rule):
     if not isinstance(rule, dict):
         return rule
-    rule = _plain_copy(rule)
+    rule = plain_copy(rule)
     if rule.get("description") in ("", None):
         rule.pop("description", None)
     if "rulePriority" in rule:
@@ -245,7 +245,7 @@ def normalize(doc):
         return doc
     # A copy: the rules are copied as they are normalised, everything else here.
     doc = {
-        key: value if key == "rules" and isinstance(value, list) else _plain_copy(value) for key, value in doc.items()
+        key: value if key == "rules" and isinstance(value, list) else plain_copy(value) for key, value in doc.items()
     }
     if isinstance(doc.get("rules"), list):
         doc["rules"] = sorted((_normalize_rule(r) for r in doc["rules"]), key=_priority_key)

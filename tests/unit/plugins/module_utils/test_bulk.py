@@ -359,6 +359,30 @@ def test_entries_of_the_same_shape_are_checked_once(monkeypatch):
     assert "repositories[3] (name 'team/bad')" in message and "scan_on_push" in message
 
 
+def test_the_access_request_is_made_once_per_shape_and_never_shared(monkeypatch):
+    """The repository policy an entry asks for does not depend on its name: entries of one shape build it once, each
+    request gets its own copy, and an entry of another shape (other grants) or with an invalid name is not given a
+    cached one."""
+    made = []
+    real = models_bulk_request._access_request
+    monkeypatch.setattr(
+        models_bulk_request,
+        "_access_request",
+        lambda params, name, *a, **k: made.append(name) or real(params, name, *a, **k),
+    )
+    entries = fleet(3) + [dict(fleet(1, prefix="team/other")[0], pull=["444455556666"])]
+    requests = models_bulk_request.validate_params({"repositories": entries})
+    assert made == ["team/app-000", "team/other-000"]
+    assert requests[0]["access"] == requests[2]["access"] and requests[0]["access"] is not requests[2]["access"]
+    assert requests[0]["access"]["desired"] is not requests[1]["access"]["desired"]
+    assert requests[3]["access"] != requests[0]["access"]
+    assert requests[3]["access"] == real(
+        models_bulk_request._checked_options(entries[3], "x"), entries[3]["name"], None, False, "aws"
+    )
+    message = validation_error(fleet(2) + [dict(fleet(1)[0], name="Not A Name")])
+    assert "repositories[2] (name 'Not A Name')" in message
+
+
 @pytest.mark.parametrize(
     "message, expected",
     [
