@@ -21,7 +21,8 @@ registry, ratios, the issue's targets) and writes the results as JSON under benc
 
 Environment (see bench/README.md): N (100), ACCOUNTS ("1 3"), BASELINE_ACCOUNTS ("1": the account
 counts the ecs_ecr loop runs for; "all", or "0" for none), REPEAT (3: dockyard's converge runs, the
-median is reported), PUBLISH ("auto"; "0" skips it), BENCH_CONCURRENCY (the module's default when
+median is reported), FLEET ("1 3": configure.yml's account counts), FLEET_REPEAT (3: its no-op runs, the median
+is reported), FLEET_FORKS (10), PUBLISH ("auto"; "0" skips it), BENCH_CONCURRENCY (the module's default when
 unset), BENCH_MOTO_PORT (45260), BENCH_PROXY_PORT (45261), BENCH_BRIDGE_PORT (45262),
 BENCH_REGISTRY_PORT (45263; one port per account from there), BENCH_KEEP (1: leave the emulator up).
 """
@@ -432,26 +433,61 @@ def converge_runs(stack, counts, n, ours, theirs, use_role, baseline, concurrenc
     return [combine(samples[key]) for key in sorted(samples, key=lambda k: (k[0], k[1], k[2] != "first"))]
 
 
-def fleet_runs(stack, counts, n, ours):
+def fleet_runs(stack, counts, n, ours, repeat=1):
     """playbooks/configure.yml over ``count`` registry accounts of ``n`` repositories each (the estate in
     ecr_registries, as a user keeps it), first run and no-op run: the whole path a platform team runs, with
-    the estate checks, the role assumption, one ecr_repositories call per account and the plan."""
-    records = []
+    the estate checks, the role assumption, one ecr_repositories call per account and the plan.
+
+    The first runs once per count (it creates the repositories); the no-op ``repeat`` times, interleaved (1, 10,
+    50, 1, 10, 50, ...) so that a machine whose load changes during the benchmark weighs on every count alike. On
+    a shared machine one run's controller CPU moves by 10 to 20% with the other tenants' load; the record of a
+    count is its median no-op (``combine_fleet``), with every sample in the JSON."""
+    data, forks, records, samples = {}, {}, [], {}
     for count in counts:
         accounts = accounts_for("fleet", count)
-        data = inventory(stack, "registries", accounts)
-        data["all"]["vars"]["ecr_registries"] = [
+        data[count] = inventory(stack, "registries", accounts)
+        data[count]["all"]["vars"]["ecr_registries"] = [
             {"name": f"registry-{index:02d}", "account_id": account, "region": REGION, "repositories": ours}
             for index, account in enumerate(accounts)
         ]
-        forks = min(count, env_int("FLEET_FORKS", 10))
-        for run in ("first", "noop"):
-            record = {"scenario": "fleet", "tool": "configure", "accounts": count, "run": run, "repositories": n}
+        forks[count] = min(count, env_int("FLEET_FORKS", 10))
+    for count in counts:
+        record = {"scenario": "fleet", "tool": "configure", "accounts": count, "run": "first", "repositories": n}
+        runner = functools.partial(
+            run_playbook, f"fleet-{count}-first", ROOT / "playbooks" / "configure.yml", data[count], {}, forks[count]
+        )
+        records.append(measure(stack, record, runner))
+    for rep in range(repeat):
+        for count in counts:
+            record = {"scenario": "fleet", "tool": "configure", "accounts": count, "run": "noop", "repositories": n}
             runner = functools.partial(
-                run_playbook, f"fleet-{count}-{run}", ROOT / "playbooks" / "configure.yml", data, {}, forks
+                run_playbook,
+                f"fleet-{count}-noop-{rep}",
+                ROOT / "playbooks" / "configure.yml",
+                data[count],
+                {},
+                forks[count],
             )
-            records.append(measure(stack, record, runner))
-    return records
+            samples.setdefault(count, []).append(measure(stack, record, runner))
+    return records + [combine_fleet(samples[count]) for count in counts]
+
+
+def combine_fleet(samples):
+    """One record for repeated fleet runs: the median controller CPU and the median wall seconds (each over the
+    samples, which the record lists: ``samples``, ``cpu_samples``, ``load_samples``), the other fields the
+    median-CPU run's, the highest rc and the calls of every run when they differ."""
+    by_cpu = sorted(samples, key=lambda r: r["cpu_seconds"]["ansible"])
+    record = dict(by_cpu[(len(by_cpu) - 1) // 2])
+    record["cpu_seconds"] = dict(record["cpu_seconds"])
+    walls = sorted(r["seconds"] for r in samples)
+    record["seconds"] = walls[(len(walls) - 1) // 2]
+    record["samples"] = [r["seconds"] for r in samples]
+    record["cpu_samples"] = [r["cpu_seconds"]["ansible"] for r in samples]
+    record["load_samples"] = [r["load_before"] for r in samples]
+    if any(r["calls"] != samples[0]["calls"] for r in samples):
+        record["sample_calls"] = [r["calls"] for r in samples]
+    record["rc"] = max(r["rc"] for r in samples)
+    return record
 
 
 def combine(samples):
@@ -801,6 +837,14 @@ def cpu_per_account(runs):
                 f"{run.get('load_before', 0):.1f}, {run['cpu_seconds']['ansible']:.2f} s controller CPU"
             )
     for run in runs:
+        if run.get("cpu_samples"):
+            lines.append(
+                f"{run['scenario']} {run['tool']} {run['run']}, {run['accounts']} account(s): controller CPU "
+                f"{', '.join(f'{v:.2f}' for v in run['cpu_samples'])} s (median {run['cpu_seconds']['ansible']:.2f}), "
+                f"wall {', '.join(f'{v:.2f}' for v in run['samples'])} s, at loads "
+                f"{', '.join(f'{v:.1f}' for v in run['load_samples'])}"
+            )
+    for run in runs:
         if run["accounts"] < 2:
             continue
         single = find(runs, scenario=run["scenario"], tool=run["tool"], accounts=1, run=run["run"])
@@ -909,6 +953,7 @@ def main():
             "repositories": n,
             "accounts": counts,
             "fleet_accounts": fleet,
+            "fleet_repeat": max(1, env_int("FLEET_REPEAT", 3)),
             "baseline_accounts": baseline,
             "repeat": repeat,
             "converge_with": "roles/repositories" if use_role else "dockyard.ecr.ecr_repositories (no role yet)",
@@ -930,7 +975,7 @@ def main():
         stack.start()
         if os.environ.get("CONVERGE", "1").strip() != "0":
             runs += converge_runs(stack, counts, n, ours, theirs, use_role, baseline, concurrency, repeat)
-        runs += fleet_runs(stack, fleet, n, ours)
+        runs += fleet_runs(stack, fleet, n, ours, max(1, env_int("FLEET_REPEAT", 3)))
         if publish:
             runs += publish_runs(stack, counts)
         if scale:
