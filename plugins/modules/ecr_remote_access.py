@@ -91,6 +91,8 @@ options:
       - V(inline) puts an inline policy named O(policy_name) on each role.
       - V(managed) creates customer managed policies named C(NAME-ROLE), C(NAME-ROLE-2), ... under
         O(managed_policy_path) and attaches them. Switching removes the policies of the other kind.
+      - A role whose policies would take the name of another role's own policy (role C(app) needing two, and a
+        role C(app-2) in the account, whose policy is C(NAME-app-2)) fails the run before any write.
     type: str
     choices: [inline, managed]
     default: inline

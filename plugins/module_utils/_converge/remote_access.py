@@ -172,6 +172,23 @@ class RemoteAccess:
             managed_slots=self.managed_per_role - state["other_attached"],
         )
 
+    def _check_names(self, role, desired):
+        """Refuse, before any write, a managed policy of ``role`` whose name is another role's: the second and
+        later policies of a split are NAME-ROLE-2, NAME-ROLE-3..., which is the first policy of a role named
+        ROLE-2 (IAM policy names are unique in an account, so the two roles would write one policy in turn)."""
+        for document in desired[1:]:
+            other = document["name"][len(self.policy_name) + 1 :]
+            if other in self.account_roles:
+                raise ECRError(
+                    message=(
+                        f"roles: role {role} needs {len(desired)} managed policies, and its policy {document['name']} "
+                        f"would have the name of role {other}'s own policy (IAM policy names are unique in an "
+                        f"account); grant whole repository prefixes so that role {role} needs fewer policies, use "
+                        "remote_access_policy_type: inline, or rename one of the two roles. Nothing was written"
+                    ),
+                    option="roles",
+                )
+
     def decide(self):
         roles = list(self.plan["roles"])
         if self.purge:
@@ -182,6 +199,7 @@ class RemoteAccess:
                 self.decisions.append({"role": role, "ops": [], "before": {}, "after": {}})
                 continue
             desired = self._desired(role, state)
+            self._check_names(role["name"], desired)
             ops, before, after = [], {}, {}
             if state["inline"] is not None:
                 before[self.policy_name] = state["inline"]

@@ -233,3 +233,22 @@ def test_managed_policies_of_a_role_named_like_another_roles_second_policy(raw, 
     assert result["changed"] is False and recorder.writes == []
     names = sorted(p["PolicyName"] for p in raw.list_policies(Scope="Local")["Policies"])
     assert names == ["dockyard-ecr-app", "dockyard-ecr-app-2"]
+
+
+@pytest.mark.parametrize("listed", [False, True])
+def test_a_split_policy_named_like_another_roles_policy_is_refused_before_any_write(raw, client, recorder, listed):
+    """Role ecsTask needs two managed policies (dockyard-ecr-ecsTask, dockyard-ecr-ecsTask-2); the second would be
+    role ecsTask-2's own policy, listed or not: refused with both roles named, nothing written."""
+    raw.create_role(RoleName="ecsTask-2", AssumeRolePolicyDocument=TRUST)
+    roles = ROLES + ([{"name": "ecsTask-2"}] if listed else [])
+    with pytest.raises(ECRError) as info:
+        run(client, roles=roles, regs=registries(n=120, prefix="app"), policy_type="managed")
+    message = info.value.message
+    assert "role ecsTask needs 2 managed policies" in message
+    assert "dockyard-ecr-ecsTask-2 would have the name of role ecsTask-2's own policy" in message
+    assert message.endswith("Nothing was written") and info.value.option == "roles"
+    assert recorder.writes == []
+    assert raw.list_policies(Scope="Local")["Policies"] == []
+    # Fewer repositories, one policy each: no clash, both roles get theirs.
+    result = run(client, roles=roles, regs=registries(n=3, prefix="app"), policy_type="managed")
+    assert result["changed"] and not result.get("failed")
