@@ -176,8 +176,9 @@ class RemoteAccess:
         """Refuse, before any write, a managed policy of ``role`` whose name is another role's: the second and
         later policies of a split are NAME-ROLE-2, NAME-ROLE-3..., which is the first policy of a role named
         ROLE-2 (IAM policy names are unique in an account, so the two roles would write one policy in turn)."""
+        start = len(self.policy_name) + 1  # after NAME-
         for document in desired[1:]:
-            other = document["name"][len(self.policy_name) + 1 :]
+            other = document["name"][start:]
             if other in self.account_roles:
                 raise ECRError(
                     message=(
