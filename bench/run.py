@@ -473,26 +473,20 @@ def fleet_runs(stack, counts, n, ours, repeat=1):
 
 
 def combine_fleet(samples):
-    """One record for repeated fleet runs: the median controller CPU and the median wall seconds (each over the
-    samples, which the record lists: ``samples``, ``cpu_samples``, ``load_samples``), the other fields the
-    median-CPU run's, the highest rc and the calls of every run when they differ."""
-    by_cpu = sorted(samples, key=lambda r: r["cpu_seconds"]["ansible"])
-    record = dict(by_cpu[(len(by_cpu) - 1) // 2])
-    record["cpu_seconds"] = dict(record["cpu_seconds"])
+    """One record for repeated fleet runs: ``combine`` by controller CPU (the median-CPU run's fields), with the
+    median wall seconds and every sample's CPU and load beside the wall seconds ``combine`` lists."""
+    record = combine(samples, key=lambda r: r["cpu_seconds"]["ansible"])
     walls = sorted(r["seconds"] for r in samples)
     record["seconds"] = walls[(len(walls) - 1) // 2]
-    record["samples"] = [r["seconds"] for r in samples]
     record["cpu_samples"] = [r["cpu_seconds"]["ansible"] for r in samples]
     record["load_samples"] = [r["load_before"] for r in samples]
-    if any(r["calls"] != samples[0]["calls"] for r in samples):
-        record["sample_calls"] = [r["calls"] for r in samples]
-    record["rc"] = max(r["rc"] for r in samples)
     return record
 
 
-def combine(samples):
-    """One record for repeated runs: the median's, with every sample's seconds (and calls, when they differ)."""
-    ordered = sorted(samples, key=lambda r: r["seconds"])
+def combine(samples, key=lambda r: r["seconds"]):
+    """One record for repeated runs: the median's by ``key`` (wall seconds), with every sample's seconds (and calls,
+    when they differ)."""
+    ordered = sorted(samples, key=key)
     record = dict(ordered[(len(ordered) - 1) // 2])
     record["samples"] = [r["seconds"] for r in samples]
     if any(r["calls"] != samples[0]["calls"] for r in samples):
@@ -926,6 +920,7 @@ def main():
     fleet = fleet_counts() if (ROOT / "playbooks" / "configure.yml").exists() else []
     baseline = baseline_counts(counts)
     repeat = max(1, env_int("REPEAT", 3))
+    fleet_repeat = max(1, env_int("FLEET_REPEAT", 3))
     ports = {
         "moto": env_int("BENCH_MOTO_PORT", 45260),
         "proxy": env_int("BENCH_PROXY_PORT", 45261),
@@ -953,7 +948,7 @@ def main():
             "repositories": n,
             "accounts": counts,
             "fleet_accounts": fleet,
-            "fleet_repeat": max(1, env_int("FLEET_REPEAT", 3)),
+            "fleet_repeat": fleet_repeat,
             "baseline_accounts": baseline,
             "repeat": repeat,
             "converge_with": "roles/repositories" if use_role else "dockyard.ecr.ecr_repositories (no role yet)",
@@ -975,7 +970,7 @@ def main():
         stack.start()
         if os.environ.get("CONVERGE", "1").strip() != "0":
             runs += converge_runs(stack, counts, n, ours, theirs, use_role, baseline, concurrency, repeat)
-        runs += fleet_runs(stack, fleet, n, ours, max(1, env_int("FLEET_REPEAT", 3)))
+        runs += fleet_runs(stack, fleet, n, ours, fleet_repeat)
         if publish:
             runs += publish_runs(stack, counts)
         if scale:
