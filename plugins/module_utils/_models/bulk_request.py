@@ -159,17 +159,24 @@ def _lifecycle_request(raw, params, features, cache=None):
         "max_expire_percent": validate_max_expire_percent(wanted.get("max_expire_percent")),
     }
     wanted = {key: value for key, value in wanted.items() if key not in LIFECYCLE_CHECK_OPTIONS}
-    if cache is None:
-        return dict(checks, document=lifecycle_request.desired_document(wanted, features))
-    key = json.dumps(wanted, sort_keys=True, default=str)
-    if key not in cache:
-        cache[key] = lifecycle_request.desired_document(wanted, features)
-    return dict(checks, document=plain_copy(cache[key]))
+    key = None if cache is None else ("lifecycle", json.dumps(wanted, sort_keys=True, default=str))
+    return dict(checks, document=_cached(cache, key, lambda: lifecycle_request.desired_document(wanted, features)))
 
 
 def _shown(value, limit=60):
     text = repr(value)
     return text if len(text) <= limit else f"{text[:limit]}..."
+
+
+def _cached(cache, key, make):
+    """``make()`` once per ``key`` of ``cache`` (a dict shared by the entries of one request), each caller getting its
+    own copy as plain data, so that no two requests share a part; ``key`` None: ``make()``, not cached. What
+    ``make`` raises is not cached: every entry that would raise it raises it, naming itself."""
+    if key is None:
+        return make()
+    if key not in cache:
+        cache[key] = make()
+    return plain_copy(cache[key])
 
 
 def _shape(entry, cache):
@@ -188,16 +195,16 @@ def _checked_options(entry, label, cache=None, shape=None):
 
     ``cache`` (a dict shared by the entries of one request) and ``shape`` (``_shape``): entries that differ only in
     their name are checked once; the name is a string, which the check keeps as it is."""
-    key = None if shape is None else ("options", shape)
-    if key is not None and key in cache:
-        return dict(plain_copy(cache[key]), name=entry["name"])
-    checked = ArgumentSpecValidator(ENTRY_OPTIONS).validate(copy.deepcopy(entry))
-    if checked.error_messages:
-        raise BulkError(message="; ".join(_spec_errors(label, checked.errors)), option="repositories")
-    params = checked.validated_parameters
-    if key is not None:
-        cache[key] = plain_copy(params)
-    return params
+
+    def check():
+        checked = ArgumentSpecValidator(ENTRY_OPTIONS).validate(copy.deepcopy(entry))
+        if checked.error_messages:
+            raise BulkError(message="; ".join(_spec_errors(label, checked.errors)), option="repositories")
+        return checked.validated_parameters
+
+    if shape is None:
+        return check()
+    return dict(_cached(cache, ("options", shape), check), name=entry["name"])
 
 
 def validate_entry(index, entry, registry_id=None, allow_public=False, features=None, cache=None, partition="aws"):
@@ -224,13 +231,11 @@ def validate_entry(index, entry, registry_id=None, allow_public=False, features=
     try:
         desired = repository_request.validate_params(dict(params, registry_id=registry_id))
         # The access request does not depend on the name (checked above): one per shape of entry.
-        key = None if shape is None else ("access", shape, registry_id, allow_public, partition)
-        if key is not None and key in cache:
-            access = plain_copy(cache[key])
-        else:
-            access = _access_request(params, desired["name"], registry_id, allow_public, partition)
-            if key is not None:
-                cache[key] = plain_copy(access)
+        access = _cached(
+            cache,
+            None if shape is None else ("access", shape, registry_id, allow_public, partition),
+            lambda: _access_request(params, desired["name"], registry_id, allow_public, partition),
+        )
         section = "lifecycle"
         lifecycle = _lifecycle_request(entry.get("lifecycle"), params, features, cache)
     except ECRError as e:
